@@ -1,0 +1,237 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createContainer, type Container } from './container.ts';
+import { openDatabase } from './db/client.ts';
+import { runMigrations } from './db/migrate.ts';
+import { AppError } from './errors.ts';
+import { systemClock } from './lib/clock.ts';
+import { createApiKeysRepo } from './modules/api-keys/api-keys.repo.ts';
+import { checkNewKey, mintApiKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
+import { PLANS } from './modules/organizations/plans.ts';
+import { ROLES, type Role } from './permissions.ts';
+import { closeOnSignals, startServer } from './server.ts';
+
+const USAGE: Record<string, string> = {
+  main: `Usage: openroll <command> [options]
+
+Commands:
+  serve                      start the API server (what npm start runs)
+  migrate                    apply the database migrations
+  org create                 create an organization and its first admin key
+  key create | list | revoke manage API keys
+  openapi                    print the OpenAPI document
+Run "openroll <command> --help" for the options of a command.
+Configuration comes from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, PUBLIC_URL, LOG_LEVEL.`,
+  serve: `Usage: openroll serve
+Starts the API. On an empty database it creates a "demo" organization and prints an admin key.`,
+  migrate: `Usage: openroll migrate
+Applies the committed SQL migrations to DATABASE_URL (or the embedded database in DATA_DIR).`,
+  'org create': `Usage: openroll org create --slug <slug> --name <name> [--plan ${Object.keys(PLANS).join('|')}] [--language en]
+Creates an organization with its Windows and Apple enterprises and prints its id and a first
+admin key. The key is shown once: store it now.`,
+  'key create': `Usage: openroll key create --org <id|slug> --name <name> (--role ${ROLES.join('|')} | --permissions a,b) [--expires <ISO date | 30d>]
+Creates an API key and prints it once.`,
+  'key list': `Usage: openroll key list --org <id|slug>
+Lists the organization's API keys (prefixes only; secrets are never stored).`,
+  'key revoke': `Usage: openroll key revoke --org <id|slug> <key id>
+Revokes a key: it answers 401 4004 from then on.`,
+  openapi: `Usage: openroll openapi
+Prints the OpenAPI 3.1 document generated from the route schemas.`,
+};
+
+class UsageError extends Error {}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function required(value: string | boolean | undefined, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`missing --${flag}`);
+  return value;
+}
+
+async function withContainer<T>(config: Config, fn: (container: Container) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await runMigrations(database, config.databaseUrl);
+    return await fn(createContainer({ config, database, clock: systemClock }));
+  } finally {
+    await database.close();
+  }
+}
+
+async function orgOrFail(container: Container, idOrSlug: string) {
+  const org = await container.organizations.find(idOrSlug);
+  if (!org) throw new UsageError(`no organization "${idOrSlug}"`);
+  return org;
+}
+
+function parseExpiry(raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const days = /^(\d+)d$/.exec(raw);
+  if (days) return new Date(Date.now() + Number(days[1]) * 86_400_000);
+  const date = new Date(raw);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--expires must be an ISO date or a number of days like 30d, got "${raw}"`);
+  return date;
+}
+
+export function curlExample(publicUrl: string, org: string, key: string): string {
+  return `curl -s ${publicUrl}/v1/organizations/${org}/mdm/windows/enterprise/enrollment-tokens -H "Authorization: Bearer ${key}"`;
+}
+
+async function serve(config: Config): Promise<void> {
+  const server = await startServer(config);
+  closeOnSignals(server);
+  const { container } = server;
+  console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
+  console.log(`API reference: ${server.url}/docs`);
+  if (await container.organizations.isEmpty()) {
+    const { organization, adminKey } = await container.organizations.create({ slug: 'demo', name: 'Demo organization' });
+    console.log('');
+    console.log(`The database was empty, so a "${organization.slug}" organization was created (id ${organization.id}).`);
+    console.log(`Its admin API key, shown only now: ${adminKey}`);
+    console.log('Try it:');
+    console.log(`  ${curlExample(server.url, organization.slug, adminKey)}`);
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [first, second] = argv;
+  const command = first === 'org' || first === 'key' ? `${first} ${second ?? ''}`.trim() : (first ?? 'help');
+  const rest = argv.slice(command.split(' ').length);
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE.main);
+    return 0;
+  }
+  if (!USAGE[command]) {
+    console.error(`Unknown command "${command}".\n\n${USAGE.main}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(env);
+    return await run(command, rest, config);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`openroll ${command}: ${error.message}\n\n${USAGE[command]}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    if (error instanceof AppError) {
+      const details = (error.data?.errors ?? []).map((e) => `${e.path} ${e.message}`).join('; ');
+      console.error(`openroll ${command}: ${error.message}${details ? `: ${details}` : ''}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function run(command: string, args: string[], config: Config): Promise<number> {
+  switch (command) {
+    case 'serve': {
+      const { values } = parse(args, {});
+      if (values.help) return help(command);
+      await serve(config);
+      return -1; // keeps running
+    }
+    case 'migrate': {
+      const { values } = parse(args, {});
+      if (values.help) return help(command);
+      await withContainer(config, async ({ database }) => console.log(`Migrations applied to ${database.description}.`));
+      return 0;
+    }
+    case 'org create': {
+      const { values } = parse(args, { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' }, language: { type: 'string' } });
+      if (values.help) return help(command);
+      const input = { slug: required(values.slug, 'slug'), name: required(values.name, 'name'), plan: values.plan, language: values.language };
+      await withContainer(config, async (container) => {
+        const { organization, adminKey } = await container.organizations.create(input);
+        console.log(`Organization ${organization.slug} created.`);
+        console.log(`  id:        ${organization.id}`);
+        console.log(`  plan:      ${organization.planName} (${organization.planPlatforms.join(', ')})`);
+        console.log(`  admin key: ${adminKey}`);
+        console.log('The key is shown only now: store it somewhere safe.');
+      });
+      return 0;
+    }
+    case 'key create': {
+      const { values } = parse(args, {
+        org: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string' },
+        permissions: { type: 'string' },
+        expires: { type: 'string' },
+      });
+      if (values.help) return help(command);
+      const role = values.role;
+      if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+      const permissions = values.permissions?.split(',').map((p) => p.trim()).filter(Boolean);
+      if (!role && !permissions) throw new UsageError('give --role or --permissions');
+      const input = { name: required(values.name, 'name'), role: role as Role | undefined, permissions, expiresAt: parseExpiry(values.expires) };
+      await withContainer(config, async (container) => {
+        const org = await orgOrFail(container, required(values.org, 'org'));
+        const now = container.clock.now();
+        checkNewKey(input, now);
+        const { secret, row } = mintApiKey(org.id, input, now);
+        await createApiKeysRepo(container.database.db).insert(row);
+        console.log(`Key "${row.name}" (${row.id}) created for ${org.slug}: ${secret}`);
+        console.log('The key is shown only now: store it somewhere safe.');
+      });
+      return 0;
+    }
+    case 'key list': {
+      const { values } = parse(args, { org: { type: 'string' } });
+      if (values.help) return help(command);
+      await withContainer(config, async (container) => {
+        const org = await orgOrFail(container, required(values.org, 'org'));
+        const { items } = await createApiKeysRepo(container.database.db).list(org.id, { page: 1, limit: 10_000 });
+        console.log(['id', 'name', 'prefix', 'access', 'expires', 'revoked'].join('\t'));
+        for (const key of items.map(toApiKeyView)) {
+          console.log([key.id, key.name, `${key.prefix}…`, key.role ?? key.permissions.join(','), key.expiresAt ?? '-', key.revokedAt ?? '-'].join('\t'));
+        }
+      });
+      return 0;
+    }
+    case 'key revoke': {
+      const { values, positionals } = parse(args, { org: { type: 'string' } });
+      if (values.help) return help(command);
+      const id = positionals[0];
+      if (!id) throw new UsageError('missing the key id');
+      await withContainer(config, async (container) => {
+        const org = await orgOrFail(container, required(values.org, 'org'));
+        const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), container.clock.now());
+        if (!row) throw new UsageError(`no key ${id} in ${org.slug}`);
+        console.log(`Key ${row.id} revoked.`);
+      });
+      return 0;
+    }
+    case 'openapi': {
+      const { values } = parse(args, {});
+      if (values.help) return help(command);
+      const database = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' });
+      try {
+        const app = await buildApp({ container: createContainer({ config, database, clock: systemClock }) });
+        await app.ready();
+        console.log(JSON.stringify(app.swagger(), null, 2));
+        await app.close();
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    default:
+      return help('main');
+  }
+}
+
+function help(command: string): number {
+  console.log(USAGE[command]);
+  return 0;
+}

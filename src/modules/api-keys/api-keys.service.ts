@@ -1,0 +1,140 @@
+import type { Database } from '../../db/client.ts';
+import { AppError, notFound, validationError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
+import { digestsEqual, randomToken, sha256 } from '../../lib/secrets.ts';
+import { expandGrants, grantsOfRole, isAllowed, isValidGrant, ROLES, type Role } from '../../permissions.ts';
+import type { OrganizationRecord } from '../organizations/organizations.repo.ts';
+import { createApiKeysRepo, type ApiKeyRecord } from './api-keys.repo.ts';
+
+export const KEY_PREFIX = 'ork_';
+/** Characters of the key kept in clear for display and lookup ("ork_" + 8). */
+const DISPLAY_PREFIX_LENGTH = 12;
+
+/** Who is calling: the key and its organization, resolved once per request. */
+export interface AuthContext {
+  keyId: string;
+  organization: OrganizationRecord;
+  grants: readonly string[];
+}
+
+export interface ApiKeyView {
+  id: string;
+  organizationId: string;
+  name: string;
+  prefix: string;
+  role: string | null;
+  permissions: string[];
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+export interface NewApiKey {
+  name: string;
+  role?: Role | undefined;
+  permissions?: string[] | undefined;
+  expiresAt?: Date | undefined;
+}
+
+export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
+  return {
+    id: key.id,
+    organizationId: key.organizationId,
+    name: key.name,
+    prefix: key.prefix,
+    role: key.role,
+    permissions: key.permissions,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+    createdAt: key.createdAt.toISOString(),
+  };
+}
+
+function grantsOf(key: ApiKeyRecord): readonly string[] {
+  return key.role && (ROLES as readonly string[]).includes(key.role) ? grantsOfRole(key.role as Role) : key.permissions;
+}
+
+/** Builds a key row and its secret; the secret leaves this function once and is never stored. */
+export function mintApiKey(organizationId: string, input: NewApiKey, now: Date): { secret: string; row: ApiKeyRecord } {
+  const secret = KEY_PREFIX + randomToken(32);
+  const row: ApiKeyRecord = {
+    id: newId(),
+    organizationId,
+    name: input.name,
+    prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
+    keyHash: sha256(secret),
+    role: input.role ?? null,
+    permissions: input.role ? [] : (input.permissions ?? []),
+    expiresAt: input.expiresAt ?? null,
+    revokedAt: null,
+    createdAt: now,
+  };
+  return { secret, row };
+}
+
+export function createApiKeysService(deps: { database: Database; clock: Clock }) {
+  const repo = () => createApiKeysRepo(deps.database.db);
+
+  return {
+    /** Resolves a bearer key: 4004 for unknown or revoked keys, 4005 past the key's expiry. */
+    async authenticate(secret: string): Promise<AuthContext> {
+      if (!secret.startsWith(KEY_PREFIX) || secret.length < DISPLAY_PREFIX_LENGTH || secret.length > 256) {
+        throw new AppError('INVALID_TOKEN');
+      }
+      const digest = sha256(secret);
+      const candidates = await repo().findByPrefix(secret.slice(0, DISPLAY_PREFIX_LENGTH));
+      const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
+      if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
+      if (match.key.expiresAt && match.key.expiresAt.getTime() <= deps.clock.now().getTime()) {
+        throw new AppError('TOKEN_EXPIRED');
+      }
+      return { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
+    },
+
+    async list(auth: AuthContext, page: PageRequest): Promise<Page<ApiKeyView>> {
+      const { items, total } = await repo().list(auth.organization.id, page);
+      return toPage(items.map(toApiKeyView), total, page);
+    },
+
+    /**
+     * Creates a key of the caller's organization. A key can only pass on permissions it holds
+     * itself, so an API-key manager cannot mint an admin key.
+     */
+    async create(auth: AuthContext, input: NewApiKey): Promise<ApiKeyView & { key: string }> {
+      const now = deps.clock.now();
+      checkNewKey(input, now);
+      const requested = input.role ? grantsOfRole(input.role) : (input.permissions ?? []);
+      const beyond = expandGrants(requested).filter((p) => !isAllowed(auth.grants, p));
+      if (beyond.length > 0) throw new AppError('FORBIDDEN', { data: { permissions: beyond } });
+      const { secret, row } = mintApiKey(auth.organization.id, input, now);
+      const saved = await repo().insert(row);
+      return { ...toApiKeyView(saved), key: secret };
+    },
+
+    async revoke(auth: AuthContext, id: string): Promise<ApiKeyView> {
+      const row = await repo().revoke(auth.organization.id, id.toLowerCase(), deps.clock.now());
+      if (!row) throw notFound();
+      return toApiKeyView(row);
+    },
+  };
+}
+
+/** Rules shared by the API and the command line for a new key. */
+export function checkNewKey(input: NewApiKey, now: Date): void {
+  const errors = [];
+  if (input.role && input.permissions) errors.push({ path: 'body.permissions', message: 'cannot be given with role' });
+  if (!input.role && (!input.permissions || input.permissions.length === 0)) {
+    errors.push({ path: 'body.role', message: 'is required unless permissions are given' });
+  }
+  for (const [i, p] of (input.permissions ?? []).entries()) {
+    if (!isValidGrant(p)) errors.push({ path: `body.permissions.${i}`, message: `is not a known permission: ${p}` });
+  }
+  if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
+    errors.push({ path: 'body.expiresAt', message: 'must be in the future' });
+  }
+  if (errors.length) throw validationError(errors);
+}
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>;

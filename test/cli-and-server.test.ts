@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, startServerProcess } from './helpers/processes.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/test-db.ts';
+
+// The command line and the server run as separate processes, on a PGlite directory or on
+// this test file's own PostgreSQL database.
+let dataDir: string;
+let db: TestDatabase | undefined;
+let env: Record<string, string>;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'openroll-cli-'));
+  env = { DATA_DIR: dataDir };
+  if (process.env.OPENROLL_TEST_DATABASE_URL) {
+    db = await createTestDatabase();
+    await db.database.close();
+    env.DATABASE_URL = db.url!;
+  }
+});
+after(async () => {
+  await db?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function get(url: string, key?: string): Promise<{ status: number; body: { status: boolean; error?: { code: number } } }> {
+  const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  return { status: res.status, body: (await res.json()) as { status: boolean; error?: { code: number } } };
+}
+
+describe('operator command line', () => {
+  test('help for every command', async () => {
+    for (const args of [['--help'], ['org', 'create', '--help'], ['key', 'create', '--help'], ['key', 'list', '--help'], ['key', 'revoke', '--help'], ['migrate', '--help']]) {
+      const res = await runCli(args, env);
+      assert.equal(res.code, 0, args.join(' '));
+      assert.match(res.stdout, /Usage: openroll/);
+    }
+  });
+
+  test('bad usage and bad configuration exit 2 with one clear line', async () => {
+    const missing = await runCli(['org', 'create', '--name', 'x'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /missing --slug/);
+    const badPort = await runCli(['migrate'], { ...env, PORT: 'x' });
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /PORT/);
+    const unknown = await runCli(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+  });
+
+  test('migrate, org create, key create/list/revoke', async () => {
+    assert.equal((await runCli(['migrate'], env)).code, 0);
+    const org = await runCli(['org', 'create', '--slug', 'acme', '--name', 'Acme Corp', '--plan', 'business'], env);
+    assert.equal(org.code, 0, org.stderr);
+    assert.match(org.stdout, /id:\s+[0-9a-f]{24}/);
+    assert.match(org.stdout, /admin key: ork_/);
+    const dup = await runCli(['org', 'create', '--slug', 'acme', '--name', 'Again'], env);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /slug/);
+
+    const key = await runCli(['key', 'create', '--org', 'acme', '--name', 'ci', '--role', 'viewer', '--expires', '30d'], env);
+    assert.equal(key.code, 0, key.stderr);
+    const id = /\(([0-9a-f]{24})\)/.exec(key.stdout)![1]!;
+    const perms = await runCli(['key', 'create', '--org', 'acme', '--name', 'p', '--permissions', 'mdm.windows.*,mdm.global.mdmUser.list'], env);
+    assert.equal(perms.code, 0, perms.stderr);
+    const badPerm = await runCli(['key', 'create', '--org', 'acme', '--name', 'p', '--permissions', 'nope'], env);
+    assert.equal(badPerm.code, 1);
+
+    const list = await runCli(['key', 'list', '--org', 'acme'], env);
+    assert.equal(list.code, 0);
+    assert.equal(list.stdout.split('\n').filter((l) => /^[0-9a-f]{24}\t/.test(l)).length, 3);
+    assert.equal(list.stdout.includes(/ork_\S+/.exec(key.stdout)![0]), false, 'list never prints a secret');
+
+    const revoke = await runCli(['key', 'revoke', '--org', 'acme', id], env);
+    assert.equal(revoke.code, 0, revoke.stderr);
+    assert.match((await runCli(['key', 'list', '--org', 'acme'], env)).stdout, new RegExp(`${id}.*\\t20\\d\\d-`));
+  });
+});
+
+describe('server process', () => {
+  test('npm start on an empty database prints a key and a curl line; SIGTERM stops it cleanly; data survives', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'openroll-serve-'));
+    const serveEnv: Record<string, string> = db ? { ...env } : { DATA_DIR: fresh };
+    if (db) {
+      // The command-line test above already filled this database; start from an empty one.
+      const empty = await createTestDatabase();
+      await empty.database.close();
+      serveEnv.DATABASE_URL = empty.url!;
+      after(() => empty.drop());
+    }
+    try {
+      const first = await startServerProcess(serveEnv);
+      const key = /admin API key, shown only now: (ork_\S+)/.exec(first.output())?.[1];
+      assert.ok(key, first.output());
+      const curl = /curl -s (\S+) -H "Authorization: Bearer (\S+)"/.exec(first.output());
+      assert.ok(curl, 'a ready-to-paste curl line');
+      assert.equal((await get(`${first.url}/healthz`)).status, 200);
+      assert.equal((await get(`${first.url}/readyz`)).status, 200);
+      const keys = await get(`${first.url}/v1/organizations/demo/api-keys`, key);
+      assert.equal(keys.status, 200);
+      assert.equal((await get(`${first.url}/v1/organizations/demo/api-keys`)).body.error?.code, 4002);
+      first.child.kill('SIGTERM');
+      assert.equal(await first.exited, 0, 'graceful shutdown exits 0');
+
+      const second = await startServerProcess(serveEnv);
+      assert.equal(/admin API key/.test(second.output()), false, 'no new demo organization on restart');
+      assert.equal((await get(`${second.url}/v1/organizations/demo/api-keys`, key)).status, 200, 'the key survived the restart');
+      second.child.kill('SIGINT');
+      assert.equal(await second.exited, 0);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
