@@ -72,7 +72,8 @@ CREATE TABLE "mdm_users" (
 	"language" text,
 	"tags" text[] DEFAULT '{}'::text[] NOT NULL,
 	"created_at" timestamp (3) with time zone NOT NULL,
-	"updated_at" timestamp (3) with time zone NOT NULL
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	"deleted_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "organizations" (
@@ -97,7 +98,8 @@ CREATE TABLE "policies" (
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"version" integer DEFAULT 0 NOT NULL,
 	"created_at" timestamp (3) with time zone NOT NULL,
-	"updated_at" timestamp (3) with time zone NOT NULL
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	"deleted_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "segments" (
@@ -125,7 +127,8 @@ CREATE TABLE "vpp_locations" (
 	"name" text NOT NULL,
 	"config" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"created_at" timestamp (3) with time zone NOT NULL,
-	"updated_at" timestamp (3) with time zone NOT NULL
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	"deleted_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -144,7 +147,7 @@ CREATE INDEX "enrollment_tokens_org_user_idx" ON "enrollment_tokens" USING btree
 CREATE INDEX "enrollment_tokens_policy_ids_idx" ON "enrollment_tokens" USING gin ("policy_ids");--> statement-breakpoint
 CREATE INDEX "enrollment_tokens_pending_expiry_idx" ON "enrollment_tokens" USING btree ("expire_at") WHERE state = 'PENDING';--> statement-breakpoint
 CREATE UNIQUE INDEX "enterprises_org_platform_idx" ON "enterprises" USING btree ("organization_id","platform");--> statement-breakpoint
-CREATE UNIQUE INDEX "mdm_users_org_email_idx" ON "mdm_users" USING btree ("organization_id","email");--> statement-breakpoint
+CREATE UNIQUE INDEX "mdm_users_org_email_idx" ON "mdm_users" USING btree ("organization_id","email") WHERE deleted_at is null;--> statement-breakpoint
 CREATE INDEX "mdm_users_org_created_idx" ON "mdm_users" USING btree ("organization_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "policies_org_platform_created_idx" ON "policies" USING btree ("organization_id","platform","created_at","id");--> statement-breakpoint
 CREATE INDEX "segments_org_created_idx" ON "segments" USING btree ("organization_id","created_at","id");--> statement-breakpoint

@@ -81,9 +81,11 @@ export const mdmUsers = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    /** Soft delete: tokens keep showing the user they were made for. */
+    deletedAt: ts('deleted_at'),
   },
   (t) => [
-    uniqueIndex('mdm_users_org_email_idx').on(t.organizationId, t.email),
+    uniqueIndex('mdm_users_org_email_idx').on(t.organizationId, t.email).where(sql`deleted_at is null`),
     index('mdm_users_org_created_idx').on(t.organizationId, t.createdAt, t.id),
   ],
 );
@@ -101,6 +103,8 @@ export const policies = pgTable(
     version: integer('version').notNull().default(0),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    /** Soft delete: tokens keep embedding the policy they were given. */
+    deletedAt: ts('deleted_at'),
   },
   (t) => [index('policies_org_platform_created_idx').on(t.organizationId, t.platform, t.createdAt, t.id)],
 );
@@ -114,6 +118,7 @@ export const vppLocations = pgTable(
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    deletedAt: ts('deleted_at'),
   },
   (t) => [index('vpp_locations_org_created_idx').on(t.organizationId, t.createdAt, t.id)],
 );

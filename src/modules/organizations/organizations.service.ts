@@ -5,7 +5,8 @@ import { newId } from '../../lib/ids.ts';
 import { createApiKeysRepo } from '../api-keys/api-keys.repo.ts';
 import { mintApiKey } from '../api-keys/api-keys.service.ts';
 import { createOrganizationsRepo, type OrganizationRecord } from './organizations.repo.ts';
-import { DEFAULT_PLAN, PLANS, PLATFORMS } from './plans.ts';
+import { PLATFORMS } from '../../platforms/platforms.ts';
+import { DEFAULT_PLAN, PLANS } from './plans.ts';
 
 export interface NewOrganization {
   slug: string;

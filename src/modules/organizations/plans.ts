@@ -1,5 +1,4 @@
-export const PLATFORMS = ['windows', 'apple'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+import type { Platform } from '../../platforms/platforms.ts';
 
 export interface Plan {
   platforms: Platform[];
