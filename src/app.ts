@@ -1,11 +1,20 @@
 import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.ts';
+import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
+import { enrollmentTokenRoutes } from './modules/enrollment-tokens/tokens.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
+import { policiesRoutes } from './modules/policies/policies.routes.ts';
+import { segmentsRoutes } from './modules/segments/segments.routes.ts';
+import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
+import { PLATFORMS } from './platforms/platforms.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/error-handler.ts';
 import { genRequestId } from './plugins/request-id.ts';
@@ -13,13 +22,14 @@ import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
   container: Container;
-  logger?: FastifyServerOptions['logger'];
+  /** The server's pino logger; tests build the app without one. */
+  logger?: FastifyBaseLogger;
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger = false }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger,
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
     genReqId: genRequestId,
     bodyLimit: container.config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
@@ -35,6 +45,7 @@ export async function buildApp({ container, logger = false }: BuildAppOptions): 
     reply.header('x-request-id', request.id);
   });
   registerAuth(app, container.apiKeys);
+  await app.register(rateLimit, { global: false });
 
   await app.register(swagger, {
     openapi: {
@@ -54,6 +65,17 @@ export async function buildApp({ container, logger = false }: BuildAppOptions): 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
+  await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
+  await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
+  for (const platform of PLATFORMS) {
+    await app.register(enterprisesRoutes, { enterprises: container.enterprises, platform });
+    await app.register(policiesRoutes, { policies: container.policies, platform });
+  }
+  await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
+  await app.register(segmentsRoutes, { segments: container.segments });
+  for (const platform of PLATFORMS) {
+    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
+  }
   return app;
 }

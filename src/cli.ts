@@ -6,6 +6,7 @@ import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { systemClock } from './lib/clock.ts';
+import { createCapturedEmailsRepo } from './mail/captured.repo.ts';
 import { createApiKeysRepo } from './modules/api-keys/api-keys.repo.ts';
 import { checkNewKey, mintApiKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
 import { PLANS } from './modules/organizations/plans.ts';
@@ -20,6 +21,7 @@ Commands:
   migrate                    apply the database migrations
   org create                 create an organization and its first admin key
   key create | list | revoke manage API keys
+  mail list | show           read the emails captured when no SMTP_URL is set
   openapi                    print the OpenAPI document
 Run "openroll <command> --help" for the options of a command.
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, PUBLIC_URL, LOG_LEVEL.`,
@@ -36,6 +38,10 @@ Creates an API key and prints it once.`,
 Lists the organization's API keys (prefixes only; secrets are never stored).`,
   'key revoke': `Usage: openroll key revoke --org <id|slug> <key id>
 Revokes a key: it answers 401 4004 from then on.`,
+  'mail list': `Usage: openroll mail list [--org <id|slug>] [--limit 50]
+Lists the enrollment emails captured in the database (used when no SMTP_URL is set), newest first.`,
+  'mail show': `Usage: openroll mail show <id>
+Prints one captured email: the whole message, headers and body, exactly as it would be sent.`,
   openapi: `Usage: openroll openapi
 Prints the OpenAPI 3.1 document generated from the route schemas.`,
 };
@@ -90,6 +96,7 @@ async function serve(config: Config): Promise<void> {
   const { container } = server;
   console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
   console.log(`API reference: ${server.url}/docs`);
+  console.log(`Email: ${container.mailer.description}.`);
   if (await container.organizations.isEmpty()) {
     const { organization, adminKey } = await container.organizations.create({ slug: 'demo', name: 'Demo organization' });
     console.log('');
@@ -102,7 +109,7 @@ async function serve(config: Config): Promise<void> {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [first, second] = argv;
-  const command = first === 'org' || first === 'key' ? `${first} ${second ?? ''}`.trim() : (first ?? 'help');
+  const command = first === 'org' || first === 'key' || first === 'mail' ? `${first} ${second ?? ''}`.trim() : (first ?? 'help');
   const rest = argv.slice(command.split(' ').length);
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE.main);
@@ -209,6 +216,32 @@ async function run(command: string, args: string[], config: Config): Promise<num
         const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), container.clock.now());
         if (!row) throw new UsageError(`no key ${id} in ${org.slug}`);
         console.log(`Key ${row.id} revoked.`);
+      });
+      return 0;
+    }
+    case 'mail list': {
+      const { values } = parse(args, { org: { type: 'string' }, limit: { type: 'string' } });
+      if (values.help) return help(command);
+      const limit = Number(values.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      await withContainer(config, async (container) => {
+        const org = values.org ? await orgOrFail(container, values.org) : undefined;
+        const rows = await createCapturedEmailsRepo(container.database.db).list({ organizationId: org?.id, limit });
+        if (rows.length === 0) console.log('No captured emails.');
+        else console.log(['id', 'created', 'to', 'subject'].join('\t'));
+        for (const m of rows) console.log([m.id, m.createdAt.toISOString(), m.recipient, m.subject].join('\t'));
+      });
+      return 0;
+    }
+    case 'mail show': {
+      const { values, positionals } = parse(args, {});
+      if (values.help) return help(command);
+      const id = positionals[0];
+      if (!id) throw new UsageError('missing the email id');
+      await withContainer(config, async (container) => {
+        const row = await createCapturedEmailsRepo(container.database.db).get(id);
+        if (!row) throw new UsageError(`no captured email ${id}`);
+        console.log(row.raw);
       });
       return 0;
     }

@@ -16,6 +16,13 @@ export interface Config {
   databasePoolSize: number;
   /** Seconds between sweeps that store EXPIRED on tokens whose expireAt has passed. */
   expirySweepSeconds: number;
+  /** smtp:// or smtps:// URL; undefined keeps messages captured in the database. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Delivery attempts of one message before it is marked failed. */
+  mailMaxAttempts: number;
+  /** First retry delay; each later one doubles, up to an hour. */
+  mailRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -70,5 +77,9 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: integer(env, 'BODY_LIMIT', 1_048_576, 1024, 104_857_600),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     expirySweepSeconds: integer(env, 'EXPIRY_SWEEP_SECONDS', 60, 1, 86_400),
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
+    mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
+    mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
   };
 }

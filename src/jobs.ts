@@ -7,7 +7,9 @@ export interface BackgroundJobs {
 
 /** Periodic work of a running server: each job finishes its current run before stop resolves. */
 export function startBackgroundJobs(container: Container, log: FastifyBaseLogger): BackgroundJobs {
-  const jobs: Array<{ name: string; everyMs: number; run: () => Promise<unknown> }> = [];
+  const jobs: Array<{ name: string; everyMs: number; run: () => Promise<unknown> }> = [
+    { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokens.sweepExpired() },
+  ];
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
   let stopped = false;
@@ -21,13 +23,16 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
     };
     timers.push(setInterval(tick, job.everyMs).unref());
   }
-  void container;
+
+  container.outbox.start();
 
   return {
     async stop() {
       stopped = true;
       timers.forEach(clearInterval);
+      await container.outbox.stop();
       await Promise.all(running);
+      container.mailer.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { Config } from './config.ts';
 
 /** Paths whose last segment is a link secret; they are logged with the secret masked. */
@@ -9,7 +9,7 @@ export function maskUrl(url: string): string {
 }
 
 /** pino options: keys, link secrets and email bodies never reach the log. */
-export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   return {
     level: config.logLevel,
     redact: {

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
@@ -20,8 +21,9 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await runMigrations(database, config.databaseUrl);
-  const container = createContainer({ config, database, clock: systemClock });
-  const app = await buildApp({ container, logger: loggerOptions(config) });
+  const log = pino(loggerOptions(config)) as FastifyBaseLogger;
+  const container = createContainer({ config, database, clock: systemClock, log });
+  const app = await buildApp({ container, logger: log });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -212,3 +212,50 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.scope, t.key] })],
 );
+
+/**
+ * Enrollment emails, written in the same transaction as their token and delivered after
+ * commit by the sender, so that no committed token loses its email.
+ */
+export const emailOutbox = pgTable(
+  'email_outbox',
+  {
+    id: id().primaryKey(),
+    organizationId: id('organization_id').notNull(),
+    tokenId: id('token_id').notNull(),
+    recipient: text('recipient').notNull(),
+    /** pending, sent or failed (attempts exhausted). */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    messageId: text('message_id'),
+    sentAt: ts('sent_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('email_outbox_org_token_idx').on(t.organizationId, t.tokenId, t.createdAt),
+  ],
+);
+
+/**
+ * Messages kept instead of sent when no SMTP_URL is set (the embedded default), so an operator
+ * can read exactly what would have gone out (`openroll mail list|show`).
+ */
+export const capturedEmails = pgTable(
+  'captured_emails',
+  {
+    id: id().primaryKey(),
+    organizationId: id('organization_id').notNull(),
+    outboxId: id('outbox_id').notNull(),
+    messageId: text('message_id').notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    /** The whole RFC 5322 message as nodemailer built it. */
+    raw: text('raw').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('captured_emails_created_idx').on(t.createdAt, t.id)],
+);

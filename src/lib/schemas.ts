@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type TLiteral, type TSchema, type TUnion } from 'typebox';
 import { ID_PATTERN } from './ids.ts';
 
 /** Reusable pieces of the route schemas: the schemas are the contract (STYLE.md 3). */
@@ -77,4 +77,12 @@ export function paginated<T extends TSchema>(item: T) {
     prevPage: Type.Union([Type.Integer(), Type.Null()]),
     nextPage: Type.Union([Type.Integer(), Type.Null()]),
   });
+}
+
+/**
+ * A union of string constants whose static type is the union of the values (mapping an array
+ * through Type.Literal loses them: the tuple becomes an array and Static gives `never`).
+ */
+export function literals<const T extends readonly string[]>(values: T): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mdmUsers, policies, segments, vppLocations } from '../../src/db/schema.ts';
+import { newId } from '../../src/lib/ids.ts';
+import type { Platform } from '../../src/platforms/platforms.ts';
 import { createApiKeysRepo } from '../../src/modules/api-keys/api-keys.repo.ts';
 import { mintApiKey, type NewApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
 import type { OrganizationRecord } from '../../src/modules/organizations/organizations.repo.ts';
@@ -28,4 +31,38 @@ export async function createKey(ctx: TestContext, org: OrganizationRecord, input
   const { secret, row } = mintApiKey(org.id, { name: input.name ?? unique('key'), ...input }, ctx.clock.now());
   await createApiKeysRepo(ctx.container.database.db).insert(row);
   return secret;
+}
+
+/** Referenced entities, inserted directly so token tests stand on their own. */
+export async function createMdmUser(ctx: TestContext, org: OrganizationRecord, options: { email?: string; language?: string | null } = {}) {
+  const now = ctx.clock.now();
+  const [row] = await ctx.container.database.db
+    .insert(mdmUsers)
+    .values({ id: newId(), organizationId: org.id, email: options.email ?? `${unique('user')}@example.com`, name: 'Test User', language: options.language ?? null, tags: [], createdAt: now, updatedAt: now })
+    .returning();
+  return row!;
+}
+
+export async function createPolicy(ctx: TestContext, org: OrganizationRecord, platform: Platform, name = unique('policy')) {
+  const now = ctx.clock.now();
+  const [row] = await ctx.container.database.db
+    .insert(policies)
+    .values({ id: newId(), organizationId: org.id, platform, name, config: {}, details: {}, version: 0, createdAt: now, updatedAt: now })
+    .returning();
+  return row!;
+}
+
+export async function createSegment(ctx: TestContext, org: OrganizationRecord) {
+  const now = ctx.clock.now();
+  const [row] = await ctx.container.database.db.insert(segments).values({ organizationId: org.id, name: unique('segment'), createdAt: now, updatedAt: now }).returning();
+  return row!;
+}
+
+export async function createVppLocation(ctx: TestContext, org: OrganizationRecord) {
+  const now = ctx.clock.now();
+  const [row] = await ctx.container.database.db
+    .insert(vppLocations)
+    .values({ id: newId(), organizationId: org.id, name: 'US Corporate VPP', config: { countryISO2ACode: 'US' }, createdAt: now, updatedAt: now })
+    .returning();
+  return row!;
 }

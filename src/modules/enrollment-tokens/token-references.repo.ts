@@ -1,0 +1,105 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { enterprises, mdmUsers, policies, segments, vppLocations } from '../../db/schema.ts';
+import type { Platform } from '../../platforms/platforms.ts';
+
+export type MdmUserRecord = typeof mdmUsers.$inferSelect;
+export type PolicyRecord = typeof policies.$inferSelect;
+export type VppLocationRecord = typeof vppLocations.$inferSelect;
+export type EnterpriseRecord = typeof enterprises.$inferSelect;
+
+const LOOKUP_CHUNK = 5_000;
+
+/**
+ * What a token references, read the way the token core needs it: live rows to check a new
+ * reference, and any row (deleted too) to show what an existing token was made with.
+ */
+export function createTokenReferencesRepo(db: Executor) {
+  return {
+    async enterprise(organizationId: string, platform: Platform): Promise<EnterpriseRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(enterprises)
+        .where(and(eq(enterprises.organizationId, organizationId), eq(enterprises.platform, platform)))
+        .limit(1);
+      return row;
+    },
+
+    async liveUser(organizationId: string, id: string): Promise<MdmUserRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(mdmUsers)
+        .where(and(eq(mdmUsers.organizationId, organizationId), eq(mdmUsers.id, id), isNull(mdmUsers.deletedAt)))
+        .limit(1);
+      return row;
+    },
+
+    /** Users by id for display, deleted ones included. */
+    async usersByIds(organizationId: string, ids: string[]): Promise<Pick<MdmUserRecord, 'id' | 'email'>[]> {
+      if (ids.length === 0) return [];
+      return db
+        .select({ id: mdmUsers.id, email: mdmUsers.email })
+        .from(mdmUsers)
+        .where(and(eq(mdmUsers.organizationId, organizationId), inArray(mdmUsers.id, ids)));
+    },
+
+    async liveUsersByEmails(organizationId: string, emails: string[]): Promise<MdmUserRecord[]> {
+      const out: MdmUserRecord[] = [];
+      for (let i = 0; i < emails.length; i += LOOKUP_CHUNK) {
+        const chunk = emails.slice(i, i + LOOKUP_CHUNK);
+        out.push(
+          ...(await db
+            .select()
+            .from(mdmUsers)
+            .where(and(eq(mdmUsers.organizationId, organizationId), inArray(mdmUsers.email, chunk), isNull(mdmUsers.deletedAt)))),
+        );
+      }
+      return out;
+    },
+
+    /** Inserts users, skipping emails a concurrent request has just taken. */
+    async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += 2_000) {
+        const chunk = rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId }));
+        await db.insert(mdmUsers).values(chunk).onConflictDoNothing();
+      }
+    },
+
+    async livePolicies(organizationId: string, platform: Platform, ids: string[]): Promise<PolicyRecord[]> {
+      if (ids.length === 0) return [];
+      return db
+        .select()
+        .from(policies)
+        .where(and(eq(policies.organizationId, organizationId), eq(policies.platform, platform), inArray(policies.id, ids), isNull(policies.deletedAt)));
+    },
+
+    /** Policies by id for embedding, deleted ones included. */
+    async policiesByIds(organizationId: string, ids: string[]): Promise<PolicyRecord[]> {
+      if (ids.length === 0) return [];
+      return db.select().from(policies).where(and(eq(policies.organizationId, organizationId), inArray(policies.id, ids)));
+    },
+
+    async liveVppLocation(organizationId: string, id: string): Promise<VppLocationRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(vppLocations)
+        .where(and(eq(vppLocations.organizationId, organizationId), eq(vppLocations.id, id), isNull(vppLocations.deletedAt)))
+        .limit(1);
+      return row;
+    },
+
+    async vppLocationsByIds(organizationId: string, ids: string[]): Promise<VppLocationRecord[]> {
+      if (ids.length === 0) return [];
+      return db.select().from(vppLocations).where(and(eq(vppLocations.organizationId, organizationId), inArray(vppLocations.id, ids)));
+    },
+
+    async segmentExists(organizationId: string, id: number): Promise<boolean> {
+      const [row] = await db
+        .select({ id: segments.id })
+        .from(segments)
+        .where(and(eq(segments.organizationId, organizationId), eq(segments.id, id)))
+        .limit(1);
+      return row !== undefined;
+    },
+  };
+}

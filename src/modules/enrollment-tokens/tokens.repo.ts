@@ -1,0 +1,170 @@
+import { and, arrayContains, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { enrollmentTokens, mdmUsers, organizations } from '../../db/schema.ts';
+import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
+import type { Platform } from '../../platforms/platforms.ts';
+import { effectiveStateSql } from './token-state.ts';
+
+export type TokenRecord = typeof enrollmentTokens.$inferSelect;
+export type NewTokenRecord = typeof enrollmentTokens.$inferInsert;
+
+export const TOKEN_SORT_FIELDS = ['createdAt', 'updatedAt', 'expireAt', 'displayName', 'state', 'type', 'subType', 'mdmUser.email'] as const;
+export type TokenSortField = (typeof TOKEN_SORT_FIELDS)[number];
+
+export interface TokenFilter {
+  mdmUserId?: string | undefined;
+  policyId?: string | undefined;
+  showDeleted: boolean;
+}
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row. */
+const INSERT_CHUNK = 1_000;
+
+export function createTokensRepo(db: Executor) {
+  const scope = (organizationId: string, platform: Platform) =>
+    and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.platform, platform));
+
+  return {
+    /**
+     * Inserts tokens, skipping rows that collide on a unique index (an enroll code already open
+     * elsewhere); the caller gives those new codes and tries again.
+     */
+    async insertMany(organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
+      const inserted: TokenRecord[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, organizationId }));
+        inserted.push(...(await db.insert(enrollmentTokens).values(chunk).onConflictDoNothing().returning()));
+      }
+      return inserted;
+    },
+
+    async get(organizationId: string, platform: Platform, id: string): Promise<TokenRecord | undefined> {
+      const [row] = await db.select().from(enrollmentTokens).where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id))).limit(1);
+      return row;
+    },
+
+    async list(
+      organizationId: string,
+      platform: Platform,
+      filter: TokenFilter,
+      sort: SortSpec<TokenSortField>,
+      page: PageRequest,
+      now: Date,
+    ): Promise<{ items: TokenRecord[]; total: number }> {
+      const conditions: SQL[] = [scope(organizationId, platform)!];
+      if (!filter.showDeleted) conditions.push(ne(enrollmentTokens.state, 'DELETED'));
+      if (filter.mdmUserId) conditions.push(eq(enrollmentTokens.mdmUserId, filter.mdmUserId));
+      if (filter.policyId) conditions.push(arrayContains(enrollmentTokens.policyIds, [filter.policyId]));
+      const where = and(...conditions);
+      const dir = sort.direction === 'asc' ? asc : desc;
+      const orderColumn: Record<Exclude<TokenSortField, 'mdmUser.email'>, SQL | AnyColumn> = {
+        createdAt: enrollmentTokens.createdAt,
+        updatedAt: enrollmentTokens.updatedAt,
+        expireAt: enrollmentTokens.expireAt,
+        displayName: enrollmentTokens.displayName,
+        state: effectiveStateSql(now),
+        type: enrollmentTokens.type,
+        subType: enrollmentTokens.subType,
+      };
+      const offset = (page.page - 1) * page.limit;
+      const itemsQuery =
+        sort.field === 'mdmUser.email'
+          ? db
+              .select({ token: enrollmentTokens })
+              .from(enrollmentTokens)
+              .innerJoin(mdmUsers, eq(mdmUsers.id, enrollmentTokens.mdmUserId))
+              .where(where)
+              .orderBy(dir(mdmUsers.email), dir(enrollmentTokens.id))
+              .limit(page.limit)
+              .offset(offset)
+              .then((rows) => rows.map((r) => r.token))
+          : db
+              .select()
+              .from(enrollmentTokens)
+              .where(where)
+              .orderBy(dir(orderColumn[sort.field]), dir(enrollmentTokens.id))
+              .limit(page.limit)
+              .offset(offset);
+      const [items, total] = await Promise.all([itemsQuery, db.$count(enrollmentTokens, where)]);
+      return { items, total };
+    },
+
+    /** Changes a token that can still enroll a device; undefined when it cannot. */
+    async updateOpen(organizationId: string, platform: Platform, id: string, set: Partial<NewTokenRecord>, now: Date): Promise<TokenRecord | undefined> {
+      const [row] = await db
+        .update(enrollmentTokens)
+        .set({ ...set, updatedAt: now })
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)))
+        .returning();
+      return row;
+    },
+
+    /** Marks a token DELETED unless it already is; undefined when nothing changed. */
+    async revoke(organizationId: string, platform: Platform, id: string, now: Date): Promise<TokenRecord | undefined> {
+      const [row] = await db
+        .update(enrollmentTokens)
+        .set({ state: 'DELETED', updatedAt: now })
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), ne(enrollmentTokens.state, 'DELETED')))
+        .returning();
+      return row;
+    },
+
+    /**
+     * The single-use step: one conditional UPDATE binds the device only to a PENDING, unexpired
+     * token of that platform, so of many concurrent redeems exactly one gets a row back.
+     */
+    async redeem(organizationId: string, platform: Platform, id: string, deviceId: string, now: Date): Promise<TokenRecord | undefined> {
+      const [row] = await db
+        .update(enrollmentTokens)
+        .set({ state: 'DONE', deviceId, doneAt: now, updatedAt: now })
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)))
+        .returning();
+      return row;
+    },
+
+    /** Open tokens of the organization on both platforms: what the plan's cap limits. */
+    async countOpen(organizationId: string, now: Date): Promise<number> {
+      return db.$count(
+        enrollmentTokens,
+        and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)),
+      );
+    },
+
+    /** Serializes the creates of one organization while a capped plan is checked. */
+    async lockOrganization(organizationId: string): Promise<void> {
+      await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('update');
+    },
+
+    async findByIds(organizationId: string, ids: string[]): Promise<TokenRecord[]> {
+      if (ids.length === 0) return [];
+      return db.select().from(enrollmentTokens).where(and(eq(enrollmentTokens.organizationId, organizationId), inArray(enrollmentTokens.id, ids)));
+    },
+  };
+}
+
+/**
+ * The token behind an enrollment link. The link's secret is the credential, so this is the one
+ * token lookup that is not scoped by organization: the organization comes from the row.
+ */
+export async function findTokenByLinkSecret(db: Executor, linkSecret: string): Promise<TokenRecord | undefined> {
+  const [row] = await db.select().from(enrollmentTokens).where(eq(enrollmentTokens.linkSecret, linkSecret)).limit(1);
+  return row;
+}
+
+/**
+ * Stores EXPIRED on PENDING tokens whose expireAt has passed, across organizations, a batch at
+ * a time. updatedAt becomes expireAt: the instant the token started reading as EXPIRED.
+ */
+export async function sweepExpiredTokens(db: Executor, now: Date, batch: number): Promise<Array<{ id: string; organizationId: string; expireAt: Date }>> {
+  const due = db
+    .select({ id: enrollmentTokens.id })
+    .from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.state, 'PENDING'), lte(enrollmentTokens.expireAt, now)))
+    .limit(batch)
+    .for('update', { skipLocked: true });
+  return db
+    .update(enrollmentTokens)
+    .set({ state: 'EXPIRED', updatedAt: sql`${enrollmentTokens.expireAt}` })
+    .where(and(inArray(enrollmentTokens.id, due), eq(enrollmentTokens.state, 'PENDING')))
+    .returning({ id: enrollmentTokens.id, organizationId: enrollmentTokens.organizationId, expireAt: enrollmentTokens.expireAt });
+}

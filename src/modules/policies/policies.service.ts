@@ -1,0 +1,103 @@
+import type { Database } from '../../db/client.ts';
+import { AppError, notFound } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { NEWEST_FIRST } from '../../lib/listing.ts';
+import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
+import type { Platform } from '../../platforms/platforms.ts';
+import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import { createEnterprisesRepo } from '../enterprises/enterprises.repo.ts';
+import { createPoliciesRepo } from './policies.repo.ts';
+import { POLICY_SORT_FIELDS, type AdmPolicyInput, type PolicyView, type WinPolicyInput } from './policies.schemas.ts';
+import { POLICY_DETAIL_DEFAULTS, toPolicyView, type PolicyRecord } from './policies.views.ts';
+
+/** A validated body of either platform; only the platform's own fields are present. */
+export type PolicyInput = WinPolicyInput | AdmPolicyInput;
+
+/** A JSON object from a validated body (the schema's `object` type says no more than that). */
+const asRecord = (value: object | undefined) => value as Record<string, unknown> | undefined;
+
+export interface PolicyQuery extends PageRequest {
+  sort?: string | undefined;
+}
+
+/** Ids inside the body are accepted in either case and stored lower-cased, as path ids are. */
+function lowerIds(value: unknown, key: string): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((item: Record<string, unknown>) => (typeof item[key] === 'string' ? { ...item, [key]: item[key].toLowerCase() } : item));
+}
+
+const ID_KEYS: Record<string, string> = { applications: 'winApplicationId', admxConfigs: 'winAdmxConfigId', assets: 'mdmAssetId' };
+
+/** The platform fields the body gives, ready for the `details` column. */
+export function policyDetails(platform: Platform, input: PolicyInput): Record<string, unknown> {
+  const given = input as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(POLICY_DETAIL_DEFAULTS[platform])) {
+    if (given[key] === undefined) continue;
+    const idKey = platform === 'windows' ? ID_KEYS[key] : undefined;
+    out[key] = idKey ? lowerIds(given[key], idKey) : given[key];
+  }
+  return out;
+}
+
+export function createPoliciesService(deps: { database: Database; clock: Clock }) {
+  const repo = () => createPoliciesRepo(deps.database.db);
+
+  /** The organization's enterprise of the platform, which every policy view names. */
+  async function enterpriseId(auth: AuthContext, platform: Platform): Promise<string> {
+    const enterprise = await createEnterprisesRepo(deps.database.db).get(auth.organization.id, platform);
+    if (!enterprise) throw notFound();
+    return enterprise.id;
+  }
+
+  async function view(auth: AuthContext, platform: Platform, row: PolicyRecord | undefined): Promise<PolicyView> {
+    if (!row) throw notFound();
+    return toPolicyView(platform, row, await enterpriseId(auth, platform));
+  }
+
+  return {
+    async list(auth: AuthContext, platform: Platform, query: PolicyQuery): Promise<Page<PolicyView>> {
+      const sort = parseSort(query.sort, POLICY_SORT_FIELDS, NEWEST_FIRST);
+      const page = { page: query.page, limit: query.limit };
+      const [{ items, total }, enterprise] = await Promise.all([repo().list(auth.organization.id, platform, sort, page), enterpriseId(auth, platform)]);
+      return toPage(
+        items.map((row) => toPolicyView(platform, row, enterprise)),
+        total,
+        page,
+      );
+    },
+
+    async get(auth: AuthContext, platform: Platform, id: string): Promise<PolicyView> {
+      return view(auth, platform, await repo().get(auth.organization.id, platform, id.toLowerCase()));
+    },
+
+    async create(auth: AuthContext, platform: Platform, input: PolicyInput & { name: string }): Promise<PolicyView> {
+      if (!auth.organization.planPlatforms.includes(platform)) throw new AppError('PLAN_FEATURE');
+      const now = deps.clock.now();
+      const row = await repo().insert(auth.organization.id, platform, {
+        id: newId(),
+        name: input.name,
+        config: asRecord(input.config) ?? {},
+        details: { ...POLICY_DETAIL_DEFAULTS[platform], ...policyDetails(platform, input) },
+        version: 0,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return view(auth, platform, row);
+    },
+
+    /** Replaces the fields given; every update, even one that changes nothing, is a new version. */
+    async update(auth: AuthContext, platform: Platform, id: string, input: PolicyInput): Promise<PolicyView> {
+      const changes = { name: input.name, config: asRecord(input.config), details: policyDetails(platform, input) };
+      return view(auth, platform, await repo().update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now()));
+    },
+
+    /** Soft delete: tokens made with the policy keep embedding it. */
+    async remove(auth: AuthContext, platform: Platform, id: string): Promise<PolicyView> {
+      return view(auth, platform, await repo().softDelete(auth.organization.id, platform, id.toLowerCase(), deps.clock.now()));
+    },
+  };
+}
+
+export type PoliciesService = ReturnType<typeof createPoliciesService>;
