@@ -102,8 +102,39 @@ describe('server process', () => {
       const keys = await get(`${first.url}/v1/organizations/demo/api-keys`, key);
       assert.equal(keys.status, 200);
       assert.equal((await get(`${first.url}/v1/organizations/demo/api-keys`)).body.error?.code, 4002);
+      const tokens = await get(curl[1]!, curl[2]);
+      assert.equal(tokens.status, 200, 'the printed curl line answers 200');
+      assert.equal(tokens.body.status, true);
+
+      // With no SMTP_URL the server keeps the email it would send; the command line shows it.
+      const post = (path: string, body: unknown) =>
+        fetch(`${first.url}/v1/organizations/demo${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<{ data: { id: string; enrollCode: string } }>);
+      const user = await post('/mdm/users', { email: 'captured@example.com', language: 'it' });
+      const token = await post('/mdm/windows/enterprise/enrollment-tokens', { mdmUserId: user.data.id, sendEmail: true });
+      let status = '';
+      for (let i = 0; i < 50 && status !== 'sent'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const got = (await get(`${first.url}/v1/organizations/demo/mdm/windows/enterprise/enrollment-tokens/${token.data.id}`, key)) as unknown as {
+          body: { data: { summary: { email: { status: string } } } };
+        };
+        status = got.body.data.summary.email.status;
+      }
+      assert.equal(status, 'sent', 'the sender delivered it after commit');
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0, 'graceful shutdown exits 0');
+
+      const mailList = await runCli(['mail', 'list'], serveEnv);
+      assert.equal(mailList.code, 0, mailList.stderr);
+      const mailId = /^([0-9a-f]{24})\t.*captured@example\.com/m.exec(mailList.stdout)?.[1];
+      assert.ok(mailId, mailList.stdout);
+      const shown = await runCli(['mail', 'show', mailId], serveEnv);
+      assert.equal(shown.code, 0);
+      assert.match(shown.stdout, /^To: captured@example\.com$/m);
+      assert.ok(shown.stdout.includes(token.data.enrollCode), 'the message carries the code');
 
       const second = await startServerProcess(serveEnv);
       assert.equal(/admin API key/.test(second.output()), false, 'no new demo organization on restart');
