@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { runCli, startServerProcess } from './helpers/processes.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.ts';
 
@@ -29,6 +31,20 @@ after(async () => {
 async function get(url: string, key?: string): Promise<{ status: number; body: { status: boolean; error?: { code: number } } }> {
   const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   return { status: res.status, body: (await res.json()) as { status: boolean; error?: { code: number } } };
+}
+
+/** Runs the README's API examples as pasted, with the real key and server address. */
+async function runReadmeExamples(url: string, key: string): Promise<void> {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Using the API'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+  assert.match(block, /^KEY=ork_\.\.\. /m);
+  const script = block.replace(/^KEY=ork_\.\.\..*$/m, `KEY=${key}`).replace('http://localhost:3000', url);
+  const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const answers = run.stdout.split(/(?<=\})(?=\{"status")/);
+  assert.equal(answers.length, 8, run.stdout.slice(0, 2000));
+  for (const answer of answers) assert.equal(JSON.parse(answer).status, true, answer.slice(0, 300));
 }
 
 describe('operator command line', () => {
@@ -139,6 +155,7 @@ describe('server process', () => {
       const second = await startServerProcess(serveEnv);
       assert.equal(/admin API key/.test(second.output()), false, 'no new demo organization on restart');
       assert.equal((await get(`${second.url}/v1/organizations/demo/api-keys`, key)).status, 200, 'the key survived the restart');
+      await runReadmeExamples(second.url, key);
       second.child.kill('SIGINT');
       assert.equal(await second.exited, 0);
     } finally {
