@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm test`: runs test/**\/*.test.ts with Node's test runner (through tsx), once per database:
+ * `npm test`: runs test/**\/*.test.ts with Node's test runner (through tsx), once per database
+ * (except test/browser/, which drives a real browser: `npm run test:browser`, once in CI, and
+ * test/faults/, which kills servers and databases: `npm run test:faults`, once in CI):
  *   1. PGlite (embedded) — OPENROLL_TEST_DATABASE_URL removed from the child's env;
  *   2. PostgreSQL — the server in OPENROLL_TEST_DATABASE_URL if set, else a throwaway
  *      one from scripts/throwaway-postgres.mjs (stopped afterwards, also on Ctrl-C).
@@ -27,13 +29,17 @@ import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = 'test';
+/** Browser tests have their own script (`npm run test:browser`): one run, not one per database. */
+const BROWSER_TEST_DIR = 'test/browser';
+/** Fault-injection tests have theirs too (`npm run test:faults`): PostgreSQL only, minutes long. */
+const FAULTS_TEST_DIR = 'test/faults';
 const NODE = process.version;
 
 /** @param {string} msg */
 const say = (msg) => process.stdout.write(`${msg}\n`);
 
 /**
- * Recursively lists test/**\/*.test.ts, as sorted POSIX-style paths relative to ROOT.
+ * Recursively lists test/**\/*.test.ts but test/browser/ and test/faults/, as sorted POSIX-style paths relative to ROOT.
  * @returns {string[]}
  */
 function collectTestFiles() {
@@ -50,6 +56,7 @@ function collectTestFiles() {
     for (const e of entries) {
       if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
       const childRel = `${rel}/${e.name}`;
+      if (childRel === BROWSER_TEST_DIR || childRel === FAULTS_TEST_DIR) continue;
       if (e.isDirectory()) walk(childRel);
       else if (e.isFile() && e.name.endsWith('.test.ts')) found.push(childRel);
     }

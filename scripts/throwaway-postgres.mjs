@@ -8,6 +8,7 @@
  *   import { startThrowawayPostgres } from './throwaway-postgres.mjs';
  *   const pg = await startThrowawayPostgres({ log: (m) => console.error(m) });
  *   if (pg.ok) { ...use pg.url...; await pg.stop(); } else console.error(pg.reason);
+ *   // Outage tests: await pg.halt('immediate'); ...; await pg.restart();  (same dataDir and port)
  *
  * CLI use (for shells; progress goes to stderr, only `export` lines to stdout):
  *   eval "$(node scripts/throwaway-postgres.mjs start)"   # sets OPENROLL_TEST_DATABASE_URL, OPENROLL_PG_DATADIR
@@ -43,6 +44,10 @@ const LOG_FILE = 'server.log';
  * @property {string} dataDir  the cluster's data directory (a fresh mkdtemp dir under os.tmpdir())
  * @property {string} binDir   where initdb / pg_ctl / postgres were found
  * @property {() => Promise<void>} stop  `pg_ctl stop -m fast`, then removes dataDir; idempotent, never throws
+ * @property {(mode?: 'fast' | 'immediate') => Promise<void>} halt  stops the server and keeps dataDir
+ *   (`pg_ctl stop -m <mode>`, default `immediate`: a crash), for outage tests; rejects if it fails
+ * @property {() => Promise<void>} restart  starts the server again on the same dataDir and port
+ *   (restarts it if it is running) and waits until it answers; rejects if it fails
  */
 /**
  * @typedef {object} ThrowawayPostgresUnavailable
@@ -312,10 +317,12 @@ export async function stopThrowawayPostgres(dataDir, { log = () => {}, binDir, r
  *  - `{ ok: false, reason }` — no server (binaries missing, no `postgres` user as root,
  *    initdb/start failure, ...); nothing is left behind. Never throws.
  *
- * @param {{ log?: (msg: string) => void }} [opts]  log receives one-line progress messages
+ * @param {{ log?: (msg: string) => void, durable?: boolean }} [opts]  log receives one-line
+ *   progress messages; durable keeps PostgreSQL's default fsync and commit settings (benchmarks)
+ *   instead of the fast, crash-unsafe ones tests use
  * @returns {Promise<ThrowawayPostgresResult>}
  */
-export async function startThrowawayPostgres({ log = () => {} } = {}) {
+export async function startThrowawayPostgres({ log = () => {}, durable = false } = {}) {
   /** @type {string | null} */
   let dataDir = null;
   /** @type {RunAs | null} */
@@ -369,9 +376,7 @@ export async function startThrowawayPostgres({ log = () => {} } = {}) {
       '# --- throwaway test server (scripts/throwaway-postgres.mjs) ---',
       "listen_addresses = '127.0.0.1'",
       `unix_socket_directories = ${confString(dataDir)}`,
-      'fsync = off',
-      'synchronous_commit = off',
-      'full_page_writes = off',
+      ...(durable ? ['shared_buffers = 1GB'] : ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off']),
       'max_connections = 200',
       '',
     ].join('\n');
@@ -425,7 +430,35 @@ export async function startThrowawayPostgres({ log = () => {} } = {}) {
       );
       return stopping;
     };
-    return { ok: true, url, version, host, port, dataDir, binDir, stop };
+    /** @param {'fast' | 'immediate'} mode */
+    const halt = async (mode = 'immediate') => {
+      const r = await run(pgCtl, ['stop', '-D', startedDir, '-m', mode, '-w', '-t', '60'], { cwd: startedDir, runAs: startedRunAs, timeoutMs: 75_000 });
+      if (r.code !== 0) throw new Error(`pg_ctl stop -m ${mode} failed: ${describeFailure(r)}`);
+      log(`PostgreSQL at ${host}:${port} stopped (-m ${mode}); ${startedDir} kept`);
+    };
+    const restart = async () => {
+      const status = await run(pgCtl, ['status', '-D', startedDir], { cwd: startedDir, runAs: startedRunAs, timeoutMs: 15_000 });
+      if (status.code === 0) await halt('fast');
+      // Same port as before: clients that hold the URL reconnect to it.
+      const r = await run(pgCtl, ['start', '-D', startedDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`], {
+        cwd: startedDir,
+        runAs: startedRunAs,
+        timeoutMs: 90_000,
+      });
+      if (r.code !== 0) {
+        const tail = await readLogTail(startedDir);
+        throw new Error(`pg_ctl start failed: ${describeFailure(r)}${tail ? ` — log: ${tail}` : ''}`);
+      }
+      for (let i = 0; i < 50; i++) {
+        if (await probePostgres(host, port)) {
+          log(`PostgreSQL at ${host}:${port} is back`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`PostgreSQL restarted but does not answer on ${host}:${port}`);
+    };
+    return { ok: true, url, version, host, port, dataDir, binDir, stop, halt, restart };
   } catch (err) {
     return await fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
   }

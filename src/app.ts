@@ -2,9 +2,11 @@ import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
 import type { Container } from './container.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
+import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
@@ -15,28 +17,39 @@ import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
+import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerErrorHandling } from './plugins/error-handler.ts';
+import { clientErrorHandler } from './plugins/client-errors.ts';
+import { registerCors } from './plugins/cors.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
 import { genRequestId } from './plugins/request-id.ts';
+import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
+import { serverTimeouts } from './plugins/server-timeouts.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
   container: Container;
   /** The server's pino logger; tests build the app without one. */
   logger?: FastifyBaseLogger;
+  /** Sees every route as it registers; tests build their route-driven suites from it. */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger, onRoute }: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = container;
+  const https = config.publicUrl.startsWith('https:');
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     genReqId: genRequestId,
-    bodyLimit: container.config.bodyLimit,
+    bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     return503OnClosing: true,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
+    frameworkErrors: frameworkErrorHandler,
+    ...serverTimeouts(config),
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (onRoute) app.addHook('onRoute', onRoute);
 
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ErrorEnvelope);
@@ -44,8 +57,13 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // onRequest hooks run in this order: headers first (so errors carry them too), then CORS
+  // preflights (answered before auth), then auth, then the per-key limit that needs the key.
+  await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
+  await registerCors(app, config.corsOrigins);
   registerAuth(app, container.apiKeys);
   await app.register(rateLimit, { global: false });
+  registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
 
   await app.register(swagger, {
     openapi: {
@@ -55,16 +73,17 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
         version: '1.0.0',
         description: 'Enrollment tokens for Windows and Apple devices, compatible with the Applivery MDM API.',
       },
-      servers: [{ url: container.config.publicUrl }],
+      servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsCsp(https) });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
+  if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });

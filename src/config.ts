@@ -23,6 +23,22 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
+  /** A captured list page for the benchmark's ceiling route (bench/); unset in production. */
+  benchCeilingFile: string | undefined;
+  /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
+  rateLimitPerMinute: number;
+  /** The rate limit's window: a minute; only tests shorten it. */
+  rateLimitWindowMs: number;
+  /** Origins allowed to call the API from a browser (CORS); empty: CORS stays off. */
+  corsOrigins: string[];
+  /** Time a client has to send the request line and headers (slow-header attacks). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** A socket with no traffic either way for this long is closed, also while a response is computed. */
+  connectionTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +76,25 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/** Comma-separated origins (scheme://host[:port]), each checked; `*` is refused: keys are bearer secrets. */
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `has an entry that is not an origin: "${value}"`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== value.replace(/\/+$/, '')) {
+      throw new ConfigError(name, `entries must be origins like https://admin.example.com, got "${value}"`);
+    }
+    return parsed.origin;
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? 'info' : env.LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -81,5 +116,25 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    benchCeilingFile: env.BENCH_CEILING_FILE || undefined,
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitWindowMs: 60_000,
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    ...timeouts(env),
+  };
+}
+
+function timeouts(env: Env): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'keepAliveTimeoutMs'> {
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000);
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000);
+  // Node refuses a headers timeout longer than the whole-request one.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS', `must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs}), got ${headersTimeoutMs}`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, 1000, 3_600_000),
   };
 }

@@ -60,6 +60,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   });
   // An idle client that loses its server must not crash the process: the next query reports it.
   pool.on('error', () => {});
+  // A checked-out client (one in a transaction between queries) has no pool listener: when its
+  // server goes away, its 'error' event was uncaught and killed the process. Its next query fails
+  // instead (503), and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   const target = new URL(url);
   return {

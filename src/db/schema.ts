@@ -178,8 +178,8 @@ export const enrollmentTokens = pgTable(
   (t) => [
     uniqueIndex('enrollment_tokens_link_secret_idx').on(t.linkSecret),
     uniqueIndex('enrollment_tokens_open_code_idx').on(t.enrollCode).where(sql`state = 'PENDING'`),
-    index('enrollment_tokens_org_created_idx').on(t.organizationId, t.platform, t.createdAt.desc(), t.id.desc()),
-    index('enrollment_tokens_org_user_idx').on(t.organizationId, t.platform, t.mdmUserId, t.createdAt.desc(), t.id.desc()),
+    // The list indexes carry `state` (INCLUDE), which Drizzle cannot declare: they live in
+    // migrations/0004_token_list_indexes.sql with the counters' triggers.
     index('enrollment_tokens_policy_ids_idx').using('gin', t.policyIds),
     index('enrollment_tokens_pending_expiry_idx').on(t.expireAt).where(sql`state = 'PENDING'`),
   ],
@@ -258,4 +258,21 @@ export const capturedEmails = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('captured_emails_created_idx').on(t.createdAt, t.id)],
+);
+
+/**
+ * Exact list totals without counting rows: maintained by statement-level triggers on
+ * enrollment_tokens (migrations/0004), in the same transaction as the change. Each statement
+ * adds to one of a few shards, so concurrent creates in one organization do not queue on one row.
+ */
+export const tokenCounts = pgTable(
+  'token_counts',
+  {
+    organizationId: id('organization_id').notNull(),
+    platform: text('platform').notNull(),
+    shard: integer('shard').notNull(),
+    total: bigint('total', { mode: 'number' }).notNull().default(0),
+    deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.platform, t.shard] })],
 );

@@ -69,13 +69,14 @@ const CSS = `
 body{margin:0;background:#f3f4f6;color:#1f2937;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;-webkit-text-size-adjust:100%}
 main{max-width:560px;margin:0 auto;padding:24px 16px}
 .card{background:#fff;border-radius:10px;padding:24px 20px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.card>:last-child{margin-bottom:0}
 .org{margin:0 0 8px;font-size:14px;font-weight:600;color:#4b5563;overflow-wrap:anywhere}
 h1{margin:0 0 16px;font-size:24px;line-height:1.25;color:#111827}
 h2{margin:28px 0 8px;font-size:18px;color:#111827}
 p{margin:0 0 16px;overflow-wrap:anywhere}
 .code{margin:0 0 16px;padding:16px;border-radius:8px;background:#f3f4f6;text-align:center}
 .code-label{margin:0 0 4px;font-size:14px;color:#4b5563}
-.code-value{margin:0 0 8px;font:700 32px/1.2 ui-monospace,Menlo,Consolas,"Courier New",monospace;letter-spacing:.15em;color:#111827;user-select:all}
+.code-value{margin:0 0 8px;font:700 28px/1.2 ui-monospace,Menlo,Consolas,"Courier New",monospace;font-size:clamp(22px,8vw,32px);letter-spacing:.15em;color:#111827;user-select:all}
 .hint{margin:0;font-size:14px;color:#4b5563}
 .expiry{font-weight:600}
 .button{display:block;min-height:48px;padding:14px 20px;border-radius:8px;background:#1d4ed8;color:#fff;font-size:18px;font-weight:600;text-align:center;text-decoration:none}

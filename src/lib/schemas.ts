@@ -60,7 +60,8 @@ export function withErrors<R extends Record<number, TSchema>>(responses: R) {
 }
 
 export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  // Bounded so the row offset stays an exact integer that PostgreSQL's bigint can hold.
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 25 })),
   sort: Type.Optional(Type.String({ pattern: '^[\\w.]*((:asc)|(:desc))?$', maxLength: 64 })),
 };

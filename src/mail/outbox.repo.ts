@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
 import { emailOutbox } from '../db/schema.ts';
 
@@ -12,16 +12,6 @@ export function createOutboxRepo(db: Executor) {
       for (let i = 0; i < rows.length; i += 2_000) {
         await db.insert(emailOutbox).values(rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId })));
       }
-    },
-
-    /** The newest message of each token: what the token's `summary.email` shows. */
-    async latestForTokens(organizationId: string, tokenIds: string[]): Promise<OutboxRecord[]> {
-      if (tokenIds.length === 0) return [];
-      return db
-        .selectDistinctOn([emailOutbox.tokenId])
-        .from(emailOutbox)
-        .where(and(eq(emailOutbox.organizationId, organizationId), inArray(emailOutbox.tokenId, tokenIds)))
-        .orderBy(emailOutbox.tokenId, desc(emailOutbox.createdAt), desc(emailOutbox.id));
     },
 
     async countByStatus(organizationId: string): Promise<Record<string, number>> {

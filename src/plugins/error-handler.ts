@@ -70,6 +70,10 @@ function fromFrameworkError(error: FastifyError): AppError | undefined {
       return new AppError('VALIDATION', { data: { errors: [{ path: 'headers.content-type', message: 'must be application/json' }] } });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('VALIDATION', { data: { errors: [{ path: 'headers.content-length', message: 'does not match the body' }] } });
+    case 'FST_ERR_BAD_URL':
+      return new AppError('VALIDATION', { data: { errors: [{ path: 'params', message: 'is not valid percent-encoded UTF-8' }] } });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('VALIDATION', { data: { errors: [{ path: 'params', message: 'is too long' }] } });
     default:
       return undefined;
   }
@@ -86,6 +90,18 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
       ...(error.data ? { data: error.data } : {}),
     },
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: what the router rejects before any route or hook runs (a
+ * path parameter that is not valid percent-encoded UTF-8, or longer than `maxParamLength`).
+ * Without it Fastify answers with its own body, outside the envelope.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  const mapped = fromFrameworkError(error);
+  if (!mapped) request.log.error({ err: error }, 'unexpected router error');
+  void sendError(request, reply, mapped ?? new AppError('INTERNAL'));
 }
 
 /** The one error path: every failure, the framework's own included, leaves as the envelope. */

@@ -74,8 +74,28 @@ export function mintApiKey(organizationId: string, input: NewApiKey, now: Date):
   return { secret, row };
 }
 
+/**
+ * Authenticated keys are remembered briefly so that a busy client costs no database round trip
+ * per request. A revoke through the API forgets the key at once; one made by the operator's
+ * command line (another process) takes effect within this time.
+ */
+export const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_ENTRIES = 10_000;
+
+interface CachedAuth {
+  auth: AuthContext;
+  keyExpiresAt: Date | null;
+  until: number;
+}
+
 export function createApiKeysService(deps: { database: Database; clock: Clock }) {
   const repo = () => createApiKeysRepo(deps.database.db);
+  // Keyed by the key's SHA-256, never by the key itself.
+  const cache = new Map<string, CachedAuth>();
+
+  const checkExpiry = (expiresAt: Date | null) => {
+    if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
+  };
 
   return {
     /** Resolves a bearer key: 4004 for unknown or revoked keys, 4005 past the key's expiry. */
@@ -84,13 +104,20 @@ export function createApiKeysService(deps: { database: Database; clock: Clock })
         throw new AppError('INVALID_TOKEN');
       }
       const digest = sha256(secret);
+      const cacheKey = digest.toString('hex');
+      const hit = cache.get(cacheKey);
+      if (hit && hit.until > Date.now()) {
+        checkExpiry(hit.keyExpiresAt);
+        return hit.auth;
+      }
       const candidates = await repo().findByPrefix(secret.slice(0, DISPLAY_PREFIX_LENGTH));
       const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
       if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
-      if (match.key.expiresAt && match.key.expiresAt.getTime() <= deps.clock.now().getTime()) {
-        throw new AppError('TOKEN_EXPIRED');
-      }
-      return { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
+      checkExpiry(match.key.expiresAt);
+      const auth = { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
+      if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(cacheKey, { auth, keyExpiresAt: match.key.expiresAt, until: Date.now() + AUTH_CACHE_MS });
+      return auth;
     },
 
     async list(auth: AuthContext, page: PageRequest): Promise<Page<ApiKeyView>> {
@@ -116,6 +143,7 @@ export function createApiKeysService(deps: { database: Database; clock: Clock })
     async revoke(auth: AuthContext, id: string): Promise<ApiKeyView> {
       const row = await repo().revoke(auth.organization.id, id.toLowerCase(), deps.clock.now());
       if (!row) throw notFound();
+      for (const [k, entry] of cache) if (entry.auth.keyId === row.id) cache.delete(k);
       return toApiKeyView(row);
     },
   };

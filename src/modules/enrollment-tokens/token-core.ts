@@ -7,7 +7,7 @@ import type { AuthContext } from '../api-keys/api-keys.service.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo } from './token-references.repo.ts';
-import { createTokensRepo, type TokenRecord } from './tokens.repo.ts';
+import { createTokensRepo, type TokenRecord, type TokenRow } from './tokens.repo.ts';
 import { loadViewContext, toTokenView, type TokenView } from './tokens.views.ts';
 
 /** Rules the create, bulk and update paths share: one copy, called from each. */
@@ -40,6 +40,14 @@ export async function remainingCapacity(db: Executor, auth: AuthContext, now: Da
   return Math.max(0, cap - (await repo.countOpen(auth.organization.id, now)));
 }
 
+/** Renders rows read with their view columns (the list's). */
+export async function renderRows(db: Executor, organizationId: string, platform: Platform, rows: TokenRow[], base: { now: Date; publicUrl: string }) {
+  if (rows.length === 0) return [];
+  const ctx = await loadViewContext(db, organizationId, platform, rows, base);
+  return rows.map((r) => toTokenView(platform, r, ctx));
+}
+
+/** Renders tokens just written: reads them back with their view columns, in the order given. */
 export async function renderTokens(
   db: Executor,
   organizationId: string,
@@ -47,17 +55,16 @@ export async function renderTokens(
   tokens: TokenRecord[],
   base: { now: Date; publicUrl: string },
 ): Promise<TokenView[]> {
-  if (tokens.length === 0) return [];
-  const ctx = await loadViewContext(db, organizationId, platform, tokens, base);
-  return tokens.map((t) => toTokenView(platform, t, ctx));
+  const rows = new Map((await createTokensRepo(db).findRowsByIds(organizationId, tokens.map((t) => t.id))).map((r) => [r.token.id, r]));
+  return renderRows(db, organizationId, platform, tokens.map((t) => rows.get(t.id)!), base);
 }
 
 export async function renderToken(db: Executor, organizationId: string, platform: Platform, token: TokenRecord, base: { now: Date; publicUrl: string }) {
   return (await renderTokens(db, organizationId, platform, [token], base))[0]!;
 }
 
-export async function getTokenOrFail(db: Executor, organizationId: string, platform: Platform, id: string): Promise<TokenRecord> {
-  const token = await createTokensRepo(db).get(organizationId, platform, id.toLowerCase());
+export async function getTokenOrFail(db: Executor, organizationId: string, platform: Platform, id: string, options: { forUpdate?: boolean } = {}): Promise<TokenRecord> {
+  const token = await createTokensRepo(db).get(organizationId, platform, id.toLowerCase(), options);
   if (!token) throw notFound();
   return token;
 }

@@ -11,17 +11,31 @@ export type EnterpriseRecord = typeof enterprises.$inferSelect;
 const LOOKUP_CHUNK = 5_000;
 
 /**
+ * Enterprises are created with their organization and never change through the API, and every
+ * token view shows its enterprise: they are read once per process. Bounded, oldest out first.
+ */
+const enterpriseCache = new Map<string, EnterpriseRecord>();
+const ENTERPRISE_CACHE_ENTRIES = 10_000;
+
+/**
  * What a token references, read the way the token core needs it: live rows to check a new
  * reference, and any row (deleted too) to show what an existing token was made with.
  */
 export function createTokenReferencesRepo(db: Executor) {
   return {
     async enterprise(organizationId: string, platform: Platform): Promise<EnterpriseRecord | undefined> {
+      const cacheKey = `${organizationId}:${platform}`;
+      const cached = enterpriseCache.get(cacheKey);
+      if (cached) return cached;
       const [row] = await db
         .select()
         .from(enterprises)
         .where(and(eq(enterprises.organizationId, organizationId), eq(enterprises.platform, platform)))
         .limit(1);
+      if (row) {
+        if (enterpriseCache.size >= ENTERPRISE_CACHE_ENTRIES) enterpriseCache.delete(enterpriseCache.keys().next().value!);
+        enterpriseCache.set(cacheKey, row);
+      }
       return row;
     },
 

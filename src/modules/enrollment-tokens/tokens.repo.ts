@@ -1,12 +1,42 @@
 import { and, arrayContains, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { enrollmentTokens, mdmUsers, organizations } from '../../db/schema.ts';
+import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { effectiveStateSql } from './token-state.ts';
 
 export type TokenRecord = typeof enrollmentTokens.$inferSelect;
 export type NewTokenRecord = typeof enrollmentTokens.$inferInsert;
+
+export interface EmailSummaryRow {
+  status: string;
+  attempts: number;
+  sentAt: string | null;
+  lastError: string | null;
+}
+
+/** A token with what its view shows from other tables, read in the same query. */
+export interface TokenRow {
+  token: TokenRecord;
+  userEmail: string | null;
+  email: EmailSummaryRow | null;
+}
+
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** The token, its user's email and its latest email's delivery: one query per page, not three. */
+const viewColumns = {
+  token: enrollmentTokens,
+  userEmail: mdmUsers.email,
+  email: sql<EmailSummaryRow | null>`(
+    select json_build_object('status', o.status, 'attempts', o.attempts, 'lastError', o.last_error,
+      'sentAt', to_char(o.sent_at at time zone 'UTC', ${sql.raw(ISO_MS)}))
+    from email_outbox o
+    where o.organization_id = ${enrollmentTokens.organizationId} and o.token_id = ${enrollmentTokens.id}
+    order by o.created_at desc, o.id desc limit 1)`,
+};
+
+const userOfToken = and(eq(mdmUsers.id, enrollmentTokens.mdmUserId), eq(mdmUsers.organizationId, enrollmentTokens.organizationId));
 
 export const TOKEN_SORT_FIELDS = ['createdAt', 'updatedAt', 'expireAt', 'displayName', 'state', 'type', 'subType', 'mdmUser.email'] as const;
 export type TokenSortField = (typeof TOKEN_SORT_FIELDS)[number];
@@ -38,11 +68,19 @@ export function createTokensRepo(db: Executor) {
       return inserted;
     },
 
-    async get(organizationId: string, platform: Platform, id: string): Promise<TokenRecord | undefined> {
-      const [row] = await db.select().from(enrollmentTokens).where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id))).limit(1);
+    /** forUpdate locks the row to the end of the transaction: a change then diffs from what it replaces. */
+    async get(organizationId: string, platform: Platform, id: string, options: { forUpdate?: boolean } = {}): Promise<TokenRecord | undefined> {
+      const query = db.select().from(enrollmentTokens).where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id))).limit(1);
+      const [row] = options.forUpdate ? await query.for('update') : await query;
       return row;
     },
 
+    /**
+     * One page in one query: a subquery takes the page's ids from an index (index-only for the
+     * default and name sorts, so deep pages stay cheap), the outer query joins those rows with
+     * what their views show. The total is exact: from the trigger-kept counters when no filter
+     * narrows the list, else counted.
+     */
     async list(
       organizationId: string,
       platform: Platform,
@@ -50,7 +88,7 @@ export function createTokensRepo(db: Executor) {
       sort: SortSpec<TokenSortField>,
       page: PageRequest,
       now: Date,
-    ): Promise<{ items: TokenRecord[]; total: number }> {
+    ): Promise<{ items: TokenRow[]; total: number }> {
       const conditions: SQL[] = [scope(organizationId, platform)!];
       if (!filter.showDeleted) conditions.push(ne(enrollmentTokens.state, 'DELETED'));
       if (filter.mdmUserId) conditions.push(eq(enrollmentTokens.mdmUserId, filter.mdmUserId));
@@ -67,26 +105,38 @@ export function createTokensRepo(db: Executor) {
         subType: enrollmentTokens.subType,
       };
       const offset = (page.page - 1) * page.limit;
-      const itemsQuery =
-        sort.field === 'mdmUser.email'
-          ? db
-              .select({ token: enrollmentTokens })
-              .from(enrollmentTokens)
-              .innerJoin(mdmUsers, eq(mdmUsers.id, enrollmentTokens.mdmUserId))
-              .where(where)
-              .orderBy(dir(mdmUsers.email), dir(enrollmentTokens.id))
-              .limit(page.limit)
-              .offset(offset)
-              .then((rows) => rows.map((r) => r.token))
-          : db
-              .select()
-              .from(enrollmentTokens)
-              .where(where)
-              .orderBy(dir(orderColumn[sort.field]), dir(enrollmentTokens.id))
-              .limit(page.limit)
-              .offset(offset);
-      const [items, total] = await Promise.all([itemsQuery, db.$count(enrollmentTokens, where)]);
-      return { items, total };
+      const order = sort.field === 'mdmUser.email' ? mdmUsers.email : orderColumn[sort.field];
+      const idQuery = db.select({ pageId: enrollmentTokens.id }).from(enrollmentTokens);
+      const pageIds = (sort.field === 'mdmUser.email' ? idQuery.innerJoin(mdmUsers, userOfToken) : idQuery)
+        .where(where)
+        .orderBy(dir(order), dir(enrollmentTokens.id))
+        .limit(page.limit)
+        .offset(offset)
+        .as('page_ids');
+      const items = db
+        .select(viewColumns)
+        .from(enrollmentTokens)
+        .innerJoin(pageIds, eq(pageIds.pageId, enrollmentTokens.id))
+        .leftJoin(mdmUsers, userOfToken)
+        .orderBy(dir(order), dir(enrollmentTokens.id));
+      const unfiltered = !filter.mdmUserId && !filter.policyId;
+      const [rows, total] = await Promise.all([
+        items,
+        unfiltered ? this.countFromCounters(organizationId, platform, filter.showDeleted) : db.$count(enrollmentTokens, where),
+      ]);
+      return { items: rows, total };
+    },
+
+    async countFromCounters(organizationId: string, platform: Platform, includeDeleted: boolean): Promise<number> {
+      const [row] = await db
+        .select({
+          n: includeDeleted
+            ? sql<string>`coalesce(sum(${tokenCounts.total}), 0)`
+            : sql<string>`coalesce(sum(${tokenCounts.total} - ${tokenCounts.deleted}), 0)`,
+        })
+        .from(tokenCounts)
+        .where(and(eq(tokenCounts.organizationId, organizationId), eq(tokenCounts.platform, platform)));
+      return Number(row?.n ?? 0);
     },
 
     /** Changes a token that can still enroll a device; undefined when it cannot. */
@@ -133,6 +183,16 @@ export function createTokensRepo(db: Executor) {
     /** Serializes the creates of one organization while a capped plan is checked. */
     async lockOrganization(organizationId: string): Promise<void> {
       await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('update');
+    },
+
+    /** Tokens with what their views need, in no particular order. */
+    async findRowsByIds(organizationId: string, ids: string[]): Promise<TokenRow[]> {
+      if (ids.length === 0) return [];
+      return db
+        .select(viewColumns)
+        .from(enrollmentTokens)
+        .leftJoin(mdmUsers, userOfToken)
+        .where(and(eq(enrollmentTokens.organizationId, organizationId), inArray(enrollmentTokens.id, ids)));
     },
 
     async findByIds(organizationId: string, ids: string[]): Promise<TokenRecord[]> {

@@ -3,6 +3,7 @@ import { LANGUAGES } from '../../lib/languages.ts';
 import { AnyObject, DateTime, Id, literals, NullableId, OrgEntityParams, OrgParams, PageQuery, ok, paginated, withErrors } from '../../lib/schemas.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import { AdmPolicy, WinPolicy } from '../policies/policies.schemas.ts';
+import { SegmentId } from '../segments/segments.schemas.ts';
 import { TOKEN_EVENT_TYPES } from './token-events.repo.ts';
 import { TOKEN_STATES } from './token-state.ts';
 
@@ -25,7 +26,7 @@ const shared = {
   duration: Type.Integer({ minimum: MIN_DURATION, maximum: MAX_DURATION, description: 'Number of seconds between 1m and 30d. 1d by default' }),
   language: literals(LANGUAGES),
   emailText: Type.String({ maxLength: 10_000 }),
-  segmentId: Type.Integer({ minimum: 0 }),
+  segmentId: SegmentId,
 };
 
 const Application = Type.Object(

@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import type { AuthContext } from '../api-keys/api-keys.service.ts';
-import { checkReferences, getTokenOrFail, queueEmails, renderToken, renderTokens } from './token-core.ts';
+import { checkReferences, getTokenOrFail, queueEmails, renderRows, renderToken } from './token-core.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo } from './token-references.repo.ts';
@@ -57,7 +57,7 @@ export function createTokensService(deps: { database: Database; clock: Clock; pu
       const filter: TokenFilter = { mdmUserId: query.mdmUserId?.toLowerCase(), policyId: query.policyId?.toLowerCase(), showDeleted: query.showDeleted };
       const page = { page: query.page, limit: query.limit };
       const { items, total } = await createTokensRepo(db).list(auth.organization.id, platform, filter, sort, page, view.now);
-      return toPage(await renderTokens(db, auth.organization.id, platform, items, view), total, page);
+      return toPage(await renderRows(db, auth.organization.id, platform, items, view), total, page);
     },
 
     async get(auth: AuthContext, platform: Platform, id: string): Promise<TokenView> {
@@ -70,7 +70,8 @@ export function createTokensService(deps: { database: Database; clock: Clock; pu
       const view = base();
       const org = auth.organization.id;
       return db.transaction(async (tx) => {
-        const before = await getTokenOrFail(tx, org, platform, id);
+        // Locked: a concurrent change waits, so the trail's "from" is what this one replaces.
+        const before = await getTokenOrFail(tx, org, platform, id, { forUpdate: true });
         await checkReferences(tx, org, platform, patch);
         const set = patchToColumns(patch);
         const updated = await createTokensRepo(tx).updateOpen(org, platform, before.id, set, view.now);
@@ -85,7 +86,7 @@ export function createTokensService(deps: { database: Database; clock: Clock; pu
       const view = base();
       const org = auth.organization.id;
       return db.transaction(async (tx) => {
-        const before = await getTokenOrFail(tx, org, platform, id);
+        const before = await getTokenOrFail(tx, org, platform, id, { forUpdate: true });
         const revoked = await createTokensRepo(tx).revoke(org, platform, before.id, view.now);
         if (!revoked) return renderToken(tx, org, platform, before, view);
         const from = effectiveState(before.state, before.expireAt, view.now);

@@ -1,11 +1,10 @@
 import type { Static } from 'typebox';
 import type { Executor } from '../../db/client.ts';
-import { createOutboxRepo, type OutboxRecord } from '../../mail/outbox.repo.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { toPolicyView } from '../policies/policies.views.ts';
 import { createTokenReferencesRepo, type EnterpriseRecord, type PolicyRecord, type VppLocationRecord } from './token-references.repo.ts';
 import { effectiveState } from './token-state.ts';
-import type { TokenRecord } from './tokens.repo.ts';
+import type { EmailSummaryRow, TokenRecord, TokenRow } from './tokens.repo.ts';
 import type { AdmToken, TokenEvent, WinToken } from './tokens.schemas.ts';
 import type { TokenEventRecord } from './token-events.repo.ts';
 
@@ -14,15 +13,13 @@ export type AdmTokenView = Static<typeof AdmToken>;
 export type TokenView = WinTokenView | AdmTokenView;
 export type TokenEventView = Static<typeof TokenEvent>;
 
-/** Everything a page of tokens references, loaded once for the page. */
+/** What a page of tokens references beyond its rows, loaded once for the page. */
 export interface TokenViewContext {
   now: Date;
   publicUrl: string;
   enterprise: EnterpriseRecord;
-  users: Map<string, { id: string; email: string }>;
   policies: Map<string, PolicyRecord>;
   vppLocations: Map<string, VppLocationRecord>;
-  emails: Map<string, OutboxRecord>;
 }
 
 export function enrollmentLink(publicUrl: string, linkSecret: string): string {
@@ -33,28 +30,23 @@ export async function loadViewContext(
   db: Executor,
   organizationId: string,
   platform: Platform,
-  tokens: TokenRecord[],
+  rows: TokenRow[],
   base: { now: Date; publicUrl: string },
 ): Promise<TokenViewContext> {
   const refs = createTokenReferencesRepo(db);
-  const userIds = [...new Set(tokens.map((t) => t.mdmUserId))];
-  const policyIds = [...new Set(tokens.flatMap((t) => t.policyAssignments.map((a) => a.policyId)))];
-  const vppIds = [...new Set(tokens.flatMap((t) => (t.vppLocationId ? [t.vppLocationId] : [])))];
-  const [enterprise, users, policies, vpp, emails] = await Promise.all([
+  const policyIds = [...new Set(rows.flatMap((r) => r.token.policyAssignments.map((a) => a.policyId)))];
+  const vppIds = [...new Set(rows.flatMap((r) => (r.token.vppLocationId ? [r.token.vppLocationId] : [])))];
+  const [enterprise, policies, vpp] = await Promise.all([
     refs.enterprise(organizationId, platform),
-    refs.usersByIds(organizationId, userIds),
     refs.policiesByIds(organizationId, policyIds),
     refs.vppLocationsByIds(organizationId, vppIds),
-    createOutboxRepo(db).latestForTokens(organizationId, tokens.map((t) => t.id)),
   ]);
   if (!enterprise) throw new Error(`organization ${organizationId} has no ${platform} enterprise`);
   return {
     ...base,
     enterprise,
-    users: new Map(users.map((u) => [u.id, u])),
     policies: new Map(policies.map((p) => [p.id, p])),
     vppLocations: new Map(vpp.map((v) => [v.id, v])),
-    emails: new Map(emails.map((e) => [e.tokenId, e])),
   };
 }
 
@@ -63,22 +55,17 @@ function byPrecedence(token: TokenRecord) {
   return token.policyAssignments.map((a, i) => ({ ...a, i })).sort((x, y) => x.priority - y.priority || x.i - y.i);
 }
 
-function emailSummary(row: OutboxRecord | undefined) {
+function emailSummary(row: EmailSummaryRow | null) {
   if (!row) return null;
-  return {
-    status: row.status as 'pending' | 'sent' | 'failed' | 'cancelled',
-    attempts: row.attempts,
-    sentAt: row.sentAt?.toISOString() ?? null,
-    lastError: row.lastError,
-  };
+  return { ...row, status: row.status as 'pending' | 'sent' | 'failed' | 'cancelled' };
 }
 
 /** Renders a stored token in its platform's shape: exactly the keys the seed pages print. */
-export function toTokenView(platform: Platform, token: TokenRecord, ctx: TokenViewContext): TokenView {
+export function toTokenView(platform: Platform, { token, userEmail, email }: TokenRow, ctx: TokenViewContext): TokenView {
   const state = effectiveState(token.state, token.expireAt, ctx.now);
   // A token that expired unswept reads as if the sweep had run at expireAt.
   const updatedAt = state === 'EXPIRED' && token.state === 'PENDING' ? token.expireAt : token.updatedAt;
-  const user = ctx.users.get(token.mdmUserId) ?? { id: token.mdmUserId, email: '' };
+  const user = { id: token.mdmUserId, email: userEmail ?? '' };
   const policy = (id: string) => {
     const row = ctx.policies.get(id);
     return row ? toPolicyView(platform, row, ctx.enterprise.id) : null;
@@ -99,7 +86,7 @@ export function toTokenView(platform: Platform, token: TokenRecord, ctx: TokenVi
     enrollmentLink: enrollmentLink(ctx.publicUrl, token.linkSecret),
     enrollCode: token.enrollCode,
   };
-  const summary = { expirationTimestamp: token.expireAt.toISOString(), email: emailSummary(ctx.emails.get(token.id)) };
+  const summary = { expirationTimestamp: token.expireAt.toISOString(), email: emailSummary(email) };
   if (platform === 'windows') {
     // Key order comes from the response schema, which follows the seed.
     return {

@@ -5,7 +5,7 @@ export const SEGMENT_SORT_FIELDS = ['createdAt', 'updatedAt', 'name'] as const;
 export type SegmentSortField = (typeof SEGMENT_SORT_FIELDS)[number];
 
 /** Segment ids are the column's integers; larger values could never name a segment. */
-const SegmentId = Type.Integer({ minimum: 0, maximum: 2_147_483_647 });
+export const SegmentId = Type.Integer({ minimum: 0, maximum: 2_147_483_647 });
 
 const tags = ['Segments'];
 

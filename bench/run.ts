@@ -1,0 +1,181 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=postgres|pglite]`: loads the dataset into PostgreSQL
+ * and into PGlite, starts Openroll on each, drives it from this process with autocannon, and
+ * writes bench/results.json and bench/RESULTS.md. See bench/README.md.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { openDatabase } from '../src/db/client.ts';
+import { runMigrations } from '../src/db/migrate.ts';
+import { startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
+import { FULL, QUICK, loadDataset, type Dataset } from './dataset.ts';
+import { runLoad } from './load.ts';
+import { renderReport, type DatabaseResult, type Results, type ScenarioResult } from './report.ts';
+import { startBenchServer, type BenchServer } from './server-process.ts';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const quick = values.quick ?? false;
+const spec = quick ? QUICK : FULL;
+const timing = quick ? { warmup: 1, seconds: 3 } : { warmup: 3, seconds: 10 };
+const CONNECTIONS = 32;
+const log = (line: string) => console.log(line);
+
+interface Target {
+  kind: 'postgres' | 'pglite';
+  description: string;
+  env: Record<string, string>;
+  /** Opens the database for loading (the server opens its own). */
+  open: () => ReturnType<typeof openDatabase>;
+  url?: string;
+  cleanup: () => Promise<void>;
+}
+
+async function postgresTarget(): Promise<Target> {
+  let url = process.env.BENCH_DATABASE_URL ?? '';
+  let stop = async () => {};
+  let version = 'external';
+  if (url === '') {
+    // PostgreSQL's default durability: commits are fsynced, as in production.
+    const server = await startThrowawayPostgres({ durable: true, log: (m: string) => log(`  [postgres] ${m}`) });
+    if (!server.ok) throw new Error(`no PostgreSQL for the benchmark: ${server.reason}`);
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('create database openroll_bench');
+    await admin.end();
+    url = server.url.replace(/\/postgres$/, '/openroll_bench');
+    version = server.version;
+    stop = server.stop;
+  }
+  return {
+    kind: 'postgres',
+    description: `PostgreSQL ${version}`,
+    env: { DATABASE_URL: url, DATABASE_POOL_SIZE: '20' },
+    open: () => openDatabase({ databaseUrl: url, dataDir: '', poolSize: 4 }),
+    url,
+    cleanup: stop,
+  };
+}
+
+async function pgliteTarget(): Promise<Target> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'openroll-bench-pglite-'));
+  return {
+    kind: 'pglite',
+    description: 'PGlite (embedded)',
+    env: { DATA_DIR: dir },
+    open: () => openDatabase({ databaseUrl: undefined, dataDir: dir }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Ids to spread requests over: users, policies and tokens of the large organization. */
+async function sampleIds(target: Target, dataset: Dataset) {
+  const database = await target.open();
+  const ids = async (query: string) => ((await database.db.execute(sql.raw(query))) as unknown as { rows: Array<{ id: string }> }).rows.map((r) => r.id);
+  const org = dataset.large.id;
+  try {
+    return {
+      users: await ids(`select id from mdm_users where organization_id = '${org}' order by id limit 200`),
+      policies: await ids(`select id from policies where organization_id = '${org}' and platform = 'windows' order by id`),
+      tokens: await ids(`select id from enrollment_tokens where organization_id = '${org}' and platform = 'windows' order by id limit 1000`),
+    };
+  } finally {
+    await database.close();
+  }
+}
+
+async function measure(target: Target): Promise<DatabaseResult> {
+  log(`\n== ${target.description} ==`);
+  const loading = await target.open();
+  await runMigrations(loading, target.url);
+  const dataset = await loadDataset(loading, spec, log);
+  await loading.close();
+  log(`  loaded ${dataset.rows.toLocaleString('en')} rows in ${dataset.seconds.toFixed(1)} s (${dataset.rowsPerSecond.toLocaleString('en')} rows/s)`);
+  const ids = await sampleIds(target, dataset);
+
+  const ceilingFile = join(os.tmpdir(), `openroll-bench-ceiling-${process.pid}.json`);
+  const server: BenchServer = await startBenchServer({
+    ...target.env,
+    BENCH_CEILING_FILE: ceilingFile,
+    RATE_LIMIT_PER_MINUTE: '0',
+    EXPIRY_SWEEP_SECONDS: '86400',
+  });
+  const headers = { authorization: `Bearer ${dataset.large.key}`, 'content-type': 'application/json' };
+  const base = `/v1/organizations/${dataset.large.id}/mdm/windows/enterprise/enrollment-tokens`;
+  try {
+    const first = await fetch(`${server.url}${base}`, { headers });
+    writeFileSync(ceilingFile, await first.text());
+
+    let listPeak = 0;
+    const sampler = setInterval(() => (listPeak = Math.max(listPeak, server.rssMb())), 100);
+    const scenario = async (name: string, paths: string[], extra: { method?: 'POST'; bodies?: string[]; list?: boolean } = {}): Promise<ScenarioResult> => {
+      const run = (seconds: number) =>
+        runLoad({ url: server.url, paths, headers, connections: CONNECTIONS, seconds, ...(extra.method ? { method: extra.method } : {}), ...(extra.bodies ? { bodies: extra.bodies } : {}) });
+      await run(timing.warmup);
+      const r = await run(timing.seconds);
+      log(`  ${name.padEnd(34)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`);
+      return { name, ...r };
+    };
+    const ceiling = await scenario('ceiling (pre-built page)', ['/bench/ceiling']);
+    const scenarios: ScenarioResult[] = [
+      await scenario('list page 1', [base]),
+      await scenario('list filtered by mdm-user', ids.users.map((u) => `${base}?mdm-user=${u}`)),
+      await scenario('list by win-policy, show-deleted', ids.policies.map((p) => `${base}?win-policy=${p}&show-deleted=true`)),
+      await scenario('list sorted displayName:asc', [`${base}?sort=displayName:asc`]),
+      await scenario('deep page 10,000 (limit 25)', [`${base}?page=10000&limit=25`]),
+    ];
+    clearInterval(sampler);
+    scenarios.push(await scenario('get by id', ids.tokens.map((t) => `${base}/${t}`)));
+    scenarios.push(
+      await scenario('create one token', [base], { method: 'POST', bodies: ids.users.map((u) => JSON.stringify({ mdmUserId: u, sendEmail: false })) }),
+    );
+
+    const emails = Array.from({ length: 10_000 }, (_, i) => `bulk${i}@bulk.${dataset.large.slug}.example`);
+    const started = performance.now();
+    const bulk = await fetch(`${server.url}${base}/bulk`, { method: 'POST', headers, body: JSON.stringify({ sendEmail: true, userEmails: emails }) });
+    const bulkMs = Math.round(performance.now() - started);
+    const bulkBody = (await bulk.json()) as { data?: { success: number } };
+    log(`  bulk of 10,000 emails: ${bulkMs} ms (${bulkBody.data?.success ?? 0} created, HTTP ${bulk.status})`);
+
+    return {
+      database: target.description,
+      kind: target.kind,
+      load: { rows: dataset.rows, tokens: spec.largeOrgTokens + spec.otherTokens, seconds: Number(dataset.seconds.toFixed(1)), rowsPerSecond: dataset.rowsPerSecond },
+      ceiling,
+      scenarios: scenarios.map((s) => ({ ...s, ratio: Number((s.rps / ceiling.rps).toFixed(2)) })),
+      bulk10k: { ms: bulkMs, created: bulkBody.data?.success ?? 0 },
+      memory: { listPeakMb: Math.round(listPeak), processPeakMb: Math.round(server.peakMb()) },
+    };
+  } finally {
+    await server.stop();
+    rmSync(ceilingFile, { force: true });
+  }
+}
+
+const started = performance.now();
+const results: Results = {
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
+  load: { connections: CONNECTIONS, warmupSeconds: timing.warmup, seconds: timing.seconds, generator: 'autocannon, in a separate process from the server' },
+  databases: [],
+};
+for (const make of [postgresTarget, pgliteTarget]) {
+  if (values.only && !make.name.startsWith(values.only)) continue;
+  const target = await make();
+  try {
+    results.databases.push(await measure(target));
+  } finally {
+    await target.cleanup();
+  }
+}
+results.durationSeconds = Math.round((performance.now() - started) / 1000);
+const outDir = new URL('./', import.meta.url);
+writeFileSync(new URL('results.json', outDir), `${JSON.stringify(results, null, 2)}\n`);
+const report = renderReport(results);
+writeFileSync(new URL('RESULTS.md', outDir), report);
+console.log(`\n${report}`);
+console.log(`bench: done in ${results.durationSeconds} s; wrote bench/results.json and bench/RESULTS.md`);
