@@ -1,11 +1,7 @@
-export interface ScenarioResult {
+import type { LoadResult } from './load.ts';
+
+export interface ScenarioResult extends LoadResult {
   name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
   ratio?: number;
 }
 

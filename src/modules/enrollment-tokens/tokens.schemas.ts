@@ -125,16 +125,15 @@ const EmailSummary = Type.Object({
 });
 const Summary = Type.Object({ expirationTimestamp: DateTime, email: Type.Optional(Type.Union([EmailSummary, Type.Null()])) });
 
-export const WinToken = Type.Object({
-  id: Id,
-  organizationId: Id,
-  winEnterpriseId: Id,
-  winDeviceId: NullableId,
+/** The fields both platforms print, in the seeds' order; each token schema places them. */
+const owner = {
   mdmUser: MdmUserRef,
   displayName: Type.String(),
   tags: Type.Array(Type.String()),
   state: literals(TOKEN_STATES),
   config: AnyObject,
+};
+const lifecycle = {
   type: Type.String(),
   subType: Type.String(),
   updatedAt: DateTime,
@@ -142,12 +141,22 @@ export const WinToken = Type.Object({
   expireAt: DateTime,
   enrollmentLink: Type.String({ maxLength: 500 }),
   enrollCode: Type.String(),
+};
+const emailFields = { sendEmail: Type.Boolean(), emailText: Type.String() };
+const SegmentRef = Type.Union([Type.Integer(), Type.Null()]);
+
+export const WinToken = Type.Object({
+  id: Id,
+  organizationId: Id,
+  winEnterpriseId: Id,
+  winDeviceId: NullableId,
+  ...owner,
+  ...lifecycle,
   winPolicyId: NullableId,
   winPolicyAssignments: Type.Array(Type.Object({ winPolicyId: Id, winPolicy: Type.Union([WinPolicy, Type.Null()]), priority: Priority })),
   summary: Summary,
-  sendEmail: Type.Boolean(),
-  emailText: Type.String(),
-  segmentId: Type.Union([Type.Integer(), Type.Null()]),
+  ...emailFields,
+  segmentId: SegmentRef,
 });
 
 const VppLocationRef = Type.Object({ id: Id, name: Type.String(), config: AnyObject });
@@ -157,29 +166,18 @@ export const AdmToken = Type.Object({
   organization: Id,
   admEnterprise: Id,
   admDevice: NullableId,
-  mdmUser: MdmUserRef,
-  displayName: Type.String(),
-  tags: Type.Array(Type.String()),
-  state: literals(TOKEN_STATES),
-  config: AnyObject,
+  ...owner,
   enroll: Type.Object({ serverExpirationDate: Type.Union([DateTime, Type.Null()]), mobileConfigSigned: Type.Boolean() }),
-  type: Type.String(),
-  subType: Type.String(),
-  updatedAt: DateTime,
-  createdAt: DateTime,
-  expireAt: DateTime,
-  enrollmentLink: Type.String({ maxLength: 500 }),
-  enrollCode: Type.String(),
+  ...lifecycle,
   admPolicy: Type.Union([AdmPolicy, Type.Null()]),
   admPolicyAssignments: Type.Array(Type.Object({ admPolicyId: Id, admPolicy: Type.Union([AdmPolicy, Type.Null()]), priority: Priority })),
   admVppLocation: Type.Union([VppLocationRef, Type.Null()]),
   summary: Summary,
   profiles: Type.Array(AnyObject),
   applications: Type.Array(AnyObject),
-  sendEmail: Type.Boolean(),
-  emailText: Type.String(),
+  ...emailFields,
   configuration: Type.Union([AnyObject, Type.Null()]),
-  segmentId: Type.Union([Type.Integer(), Type.Null()]),
+  segmentId: SegmentRef,
 });
 
 export const BulkResult = Type.Object({
