@@ -1,20 +1,14 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { enrollmentTokens } from '../../db/schema.ts';
-
 export const TOKEN_STATES = ['PENDING', 'DONE', 'DELETED', 'EXPIRED'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 
 /**
  * A PENDING token reads as EXPIRED from the instant expireAt passes, whether or not the sweep
- * has stored it yet (CONTRACT.md section 4, States). Every read goes through these two.
+ * has stored it yet (CONTRACT.md section 4, States). Code reads go through this; the list's
+ * sort by state applies the same rule in SQL (tokens.repo.ts).
  */
 export function effectiveState(stored: string, expireAt: Date, now: Date): TokenState {
   if (stored === 'PENDING' && expireAt.getTime() <= now.getTime()) return 'EXPIRED';
   return stored as TokenState;
-}
-
-export function effectiveStateSql(now: Date): SQL<string> {
-  return sql<string>`(case when ${enrollmentTokens.state} = 'PENDING' and ${enrollmentTokens.expireAt} <= ${now.toISOString()}::timestamptz then 'EXPIRED' else ${enrollmentTokens.state} end)`;
 }
 
 /** Open: can still enroll a device. What the plan's cap counts. */

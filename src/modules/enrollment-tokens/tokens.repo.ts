@@ -1,9 +1,8 @@
-import { and, arrayContains, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { effectiveStateSql } from './token-state.ts';
 
 export type TokenRecord = typeof enrollmentTokens.$inferSelect;
 export type NewTokenRecord = typeof enrollmentTokens.$inferInsert;
@@ -45,6 +44,66 @@ export interface TokenFilter {
   mdmUserId?: string | undefined;
   policyId?: string | undefined;
   showDeleted: boolean;
+}
+
+/**
+ * List queries are prepared once per shape (filters present, sort) and database: PostgreSQL
+ * plans each once per connection instead of on every request, and the SQL text is not rebuilt.
+ */
+const preparedLists = new WeakMap<object, Map<string, ReturnType<typeof buildListStatements>>>();
+
+function listStatements(db: Executor, filter: TokenFilter, sort: SortSpec<TokenSortField>) {
+  const shape = [filter.showDeleted ? 'all' : 'live', filter.mdmUserId ? 'user' : '', filter.policyId ? 'policy' : '', sort.field, sort.direction].join('_');
+  let byShape = preparedLists.get(db);
+  if (!byShape) preparedLists.set(db, (byShape = new Map()));
+  let statements = byShape.get(shape);
+  if (!statements) byShape.set(shape, (statements = buildListStatements(db, filter, sort, shape.replace(/\W/g, '_'))));
+  return statements;
+}
+
+function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<TokenSortField>, name: string) {
+  const p = sql.placeholder;
+  const conditions: SQL[] = [eq(enrollmentTokens.organizationId, p('org')), eq(enrollmentTokens.platform, p('platform'))];
+  if (!filter.showDeleted) conditions.push(ne(enrollmentTokens.state, 'DELETED'));
+  if (filter.mdmUserId) conditions.push(eq(enrollmentTokens.mdmUserId, p('user')));
+  if (filter.policyId) conditions.push(sql`${enrollmentTokens.policyIds} @> array[${p('policy')}]::text[]`);
+  const where = and(...conditions);
+  const dir = sort.direction === 'asc' ? asc : desc;
+  const orderColumn: Record<TokenSortField, SQL | AnyColumn> = {
+    createdAt: enrollmentTokens.createdAt,
+    updatedAt: enrollmentTokens.updatedAt,
+    expireAt: enrollmentTokens.expireAt,
+    displayName: enrollmentTokens.displayName,
+    state: sql`(case when ${enrollmentTokens.state} = 'PENDING' and ${enrollmentTokens.expireAt} <= ${p('now')}::timestamptz then 'EXPIRED' else ${enrollmentTokens.state} end)`,
+    type: enrollmentTokens.type,
+    subType: enrollmentTokens.subType,
+    'mdmUser.email': mdmUsers.email,
+  };
+  const order = orderColumn[sort.field];
+  const idQuery = db.select({ pageId: enrollmentTokens.id }).from(enrollmentTokens);
+  const pageIds = (sort.field === 'mdmUser.email' ? idQuery.innerJoin(mdmUsers, userOfToken) : idQuery)
+    .where(where)
+    .orderBy(dir(order), dir(enrollmentTokens.id))
+    .limit(p('limit'))
+    .offset(p('offset'))
+    .as('page_ids');
+  const page = db
+    .select(viewColumns)
+    .from(enrollmentTokens)
+    .innerJoin(pageIds, eq(pageIds.pageId, enrollmentTokens.id))
+    .leftJoin(mdmUsers, userOfToken)
+    .orderBy(dir(order), dir(enrollmentTokens.id))
+    .prepare(`tokens_page_${name}`);
+  // Without a filter the exact total comes from the trigger-kept counters, not from counting.
+  const count =
+    filter.mdmUserId || filter.policyId
+      ? db.select({ n: sql<string>`count(*)` }).from(enrollmentTokens).where(where).prepare(`tokens_count_${name}`)
+      : db
+          .select({ n: filter.showDeleted ? sql<string>`coalesce(sum(${tokenCounts.total}), 0)` : sql<string>`coalesce(sum(${tokenCounts.total} - ${tokenCounts.deleted}), 0)` })
+          .from(tokenCounts)
+          .where(and(eq(tokenCounts.organizationId, p('org')), eq(tokenCounts.platform, p('platform'))))
+          .prepare(`tokens_counters_${name}`);
+  return { page, count };
 }
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row. */
@@ -89,54 +148,18 @@ export function createTokensRepo(db: Executor) {
       page: PageRequest,
       now: Date,
     ): Promise<{ items: TokenRow[]; total: number }> {
-      const conditions: SQL[] = [scope(organizationId, platform)!];
-      if (!filter.showDeleted) conditions.push(ne(enrollmentTokens.state, 'DELETED'));
-      if (filter.mdmUserId) conditions.push(eq(enrollmentTokens.mdmUserId, filter.mdmUserId));
-      if (filter.policyId) conditions.push(arrayContains(enrollmentTokens.policyIds, [filter.policyId]));
-      const where = and(...conditions);
-      const dir = sort.direction === 'asc' ? asc : desc;
-      const orderColumn: Record<Exclude<TokenSortField, 'mdmUser.email'>, SQL | AnyColumn> = {
-        createdAt: enrollmentTokens.createdAt,
-        updatedAt: enrollmentTokens.updatedAt,
-        expireAt: enrollmentTokens.expireAt,
-        displayName: enrollmentTokens.displayName,
-        state: effectiveStateSql(now),
-        type: enrollmentTokens.type,
-        subType: enrollmentTokens.subType,
+      const statements = listStatements(db, filter, sort);
+      const values = {
+        org: organizationId,
+        platform,
+        user: filter.mdmUserId ?? null,
+        policy: filter.policyId ?? null,
+        now: now.toISOString(),
+        limit: page.limit,
+        offset: (page.page - 1) * page.limit,
       };
-      const offset = (page.page - 1) * page.limit;
-      const order = sort.field === 'mdmUser.email' ? mdmUsers.email : orderColumn[sort.field];
-      const idQuery = db.select({ pageId: enrollmentTokens.id }).from(enrollmentTokens);
-      const pageIds = (sort.field === 'mdmUser.email' ? idQuery.innerJoin(mdmUsers, userOfToken) : idQuery)
-        .where(where)
-        .orderBy(dir(order), dir(enrollmentTokens.id))
-        .limit(page.limit)
-        .offset(offset)
-        .as('page_ids');
-      const items = db
-        .select(viewColumns)
-        .from(enrollmentTokens)
-        .innerJoin(pageIds, eq(pageIds.pageId, enrollmentTokens.id))
-        .leftJoin(mdmUsers, userOfToken)
-        .orderBy(dir(order), dir(enrollmentTokens.id));
-      const unfiltered = !filter.mdmUserId && !filter.policyId;
-      const [rows, total] = await Promise.all([
-        items,
-        unfiltered ? this.countFromCounters(organizationId, platform, filter.showDeleted) : db.$count(enrollmentTokens, where),
-      ]);
-      return { items: rows, total };
-    },
-
-    async countFromCounters(organizationId: string, platform: Platform, includeDeleted: boolean): Promise<number> {
-      const [row] = await db
-        .select({
-          n: includeDeleted
-            ? sql<string>`coalesce(sum(${tokenCounts.total}), 0)`
-            : sql<string>`coalesce(sum(${tokenCounts.total} - ${tokenCounts.deleted}), 0)`,
-        })
-        .from(tokenCounts)
-        .where(and(eq(tokenCounts.organizationId, organizationId), eq(tokenCounts.platform, platform)));
-      return Number(row?.n ?? 0);
+      const [rows, counted] = await Promise.all([statements.page.execute(values), statements.count.execute(values)]);
+      return { items: rows as TokenRow[], total: Number(counted[0]?.n ?? 0) };
     },
 
     /** Changes a token that can still enroll a device; undefined when it cannot. */

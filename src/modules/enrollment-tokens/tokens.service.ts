@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
@@ -61,8 +61,10 @@ export function createTokensService(deps: { database: Database; clock: Clock; pu
     },
 
     async get(auth: AuthContext, platform: Platform, id: string): Promise<TokenView> {
-      const token = await getTokenOrFail(db, auth.organization.id, platform, id);
-      return renderToken(db, auth.organization.id, platform, token, base());
+      const [row] = await createTokensRepo(db).findRowsByIds(auth.organization.id, [id.toLowerCase()]);
+      if (!row || row.token.platform !== platform) throw notFound();
+      const [view] = await renderRows(db, auth.organization.id, platform, [row], base());
+      return view!;
     },
 
     /** Changes a token that can still enroll a device; other states answer 400 5146. */
