@@ -47,8 +47,10 @@ export interface TokenFilter {
 }
 
 /**
- * List queries are prepared once per shape (filters present, sort) and database: PostgreSQL
- * plans each once per connection instead of on every request, and the SQL text is not rebuilt.
+ * List queries are built once per shape (filters present, sort) and database, so the SQL text
+ * is not rebuilt per request. Unfiltered shapes are also named prepared statements, planned once
+ * per connection. A policy filter's selectivity depends on its value, which a generic plan cannot
+ * see (it may walk the whole date index): those shapes stay unnamed, planned for each value.
  */
 const preparedLists = new WeakMap<object, Map<string, ReturnType<typeof buildListStatements>>>();
 
@@ -92,18 +94,17 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
     .from(enrollmentTokens)
     .innerJoin(pageIds, eq(pageIds.pageId, enrollmentTokens.id))
     .leftJoin(mdmUsers, userOfToken)
-    .orderBy(dir(order), dir(enrollmentTokens.id))
-    .prepare(`tokens_page_${name}`);
+    .orderBy(dir(order), dir(enrollmentTokens.id));
   // Without a filter the exact total comes from the trigger-kept counters, not from counting.
   const count =
     filter.mdmUserId || filter.policyId
-      ? db.select({ n: sql<string>`count(*)` }).from(enrollmentTokens).where(where).prepare(`tokens_count_${name}`)
+      ? db.select({ n: sql<string>`count(*)` }).from(enrollmentTokens).where(where)
       : db
           .select({ n: filter.showDeleted ? sql<string>`coalesce(sum(${tokenCounts.total}), 0)` : sql<string>`coalesce(sum(${tokenCounts.total} - ${tokenCounts.deleted}), 0)` })
           .from(tokenCounts)
-          .where(and(eq(tokenCounts.organizationId, p('org')), eq(tokenCounts.platform, p('platform'))))
-          .prepare(`tokens_counters_${name}`);
-  return { page, count };
+          .where(and(eq(tokenCounts.organizationId, p('org')), eq(tokenCounts.platform, p('platform'))));
+  if (filter.policyId) return { page, count };
+  return { page: page.prepare(`tokens_page_${name}`), count: count.prepare(`tokens_count_${name}`) };
 }
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row. */
