@@ -1,0 +1,91 @@
+import { and, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { enrollmentTokens, mdmUsers } from '../../db/schema.ts';
+import type { Platform } from '../../platforms/platforms.ts';
+import { createTokenEventsRepo } from './token-events.repo.ts';
+import { effectiveState, type TokenState } from './token-state.ts';
+import { createTokensRepo, findTokenByLinkSecret } from './tokens.repo.ts';
+
+/**
+ * The face the device protocols (Windows MS-MDE2, Apple MDM and SCEP) see of the token module:
+ * find a token from what a device presents, and redeem it inside the protocol's own transaction
+ * (with the device row and its certificate), so a failed enrollment leaves the token PENDING.
+ */
+export interface TokenForDevice {
+  organizationId: string;
+  platform: Platform;
+  tokenId: string;
+  /** Effective state at `now`: PENDING past expireAt reads as EXPIRED. */
+  state: TokenState;
+  /** The MDM user's email, lower-cased as stored. */
+  email: string;
+  language: string;
+  expireAt: Date;
+}
+
+/**
+ * The open token holding an enrollment code. Codes are unique among PENDING tokens across all
+ * organizations (enrollment_tokens_open_code_idx), and the code is the credential, so like the
+ * link secret this lookup is not scoped by organization: the organization comes from the row.
+ */
+export async function findTokenByEnrollCode(db: Executor, enrollCode: string, now: Date): Promise<TokenForDevice | null> {
+  const [row] = await db
+    .select({ token: enrollmentTokens, email: mdmUsers.email })
+    .from(enrollmentTokens)
+    .innerJoin(mdmUsers, and(eq(mdmUsers.organizationId, enrollmentTokens.organizationId), eq(mdmUsers.id, enrollmentTokens.mdmUserId)))
+    .where(and(eq(enrollmentTokens.enrollCode, enrollCode), eq(enrollmentTokens.state, 'PENDING')))
+    .limit(1);
+  if (!row) return null;
+  return toTokenForDevice(row.token, row.email, now);
+}
+
+/** The token behind an enrollment link's secret, in any state. */
+export async function findTokenForDeviceByLinkSecret(db: Executor, linkSecret: string, now: Date): Promise<TokenForDevice | null> {
+  const token = await findTokenByLinkSecret(db, linkSecret);
+  if (!token) return null;
+  const [user] = await db
+    .select({ email: mdmUsers.email })
+    .from(mdmUsers)
+    .where(and(eq(mdmUsers.organizationId, token.organizationId), eq(mdmUsers.id, token.mdmUserId)));
+  return toTokenForDevice(token, user?.email ?? '', now);
+}
+
+export type RedeemResult = { ok: true } | { ok: false; state: TokenState | 'NOT_FOUND' };
+
+/**
+ * PENDING -> DONE, bound to `deviceId`, with its `redeemed` audit event; in the caller's
+ * transaction. Exactly one of many concurrent redeems of a token wins (one conditional UPDATE).
+ * `device` is what the trail records about the device (its ids and name; no secrets).
+ */
+export async function redeemTokenInTransaction(
+  tx: Executor,
+  args: { organizationId: string; platform: Platform; tokenId: string; deviceId: string; now: Date; device: Record<string, unknown> },
+): Promise<RedeemResult> {
+  const { organizationId, platform, tokenId, deviceId, now } = args;
+  const tokens = createTokensRepo(tx);
+  const done = await tokens.redeem(organizationId, platform, tokenId, deviceId, now);
+  if (!done) {
+    const token = await tokens.get(organizationId, platform, tokenId);
+    return { ok: false, state: token ? effectiveState(token.state, token.expireAt, now) : 'NOT_FOUND' };
+  }
+  await createTokenEventsRepo(tx).append(organizationId, [
+    { tokenId, type: 'redeemed', actorKeyId: null, at: now, changes: { state: { from: 'PENDING', to: 'DONE' }, deviceId, device: args.device } },
+  ]);
+  return { ok: true };
+}
+
+function toTokenForDevice(
+  token: { organizationId: string; platform: string; id: string; state: string; expireAt: Date; language: string },
+  email: string,
+  now: Date,
+): TokenForDevice {
+  return {
+    organizationId: token.organizationId,
+    platform: token.platform as Platform,
+    tokenId: token.id,
+    state: effectiveState(token.state, token.expireAt, now),
+    email,
+    language: token.language,
+    expireAt: token.expireAt,
+  };
+}
