@@ -31,7 +31,8 @@ CREATE TABLE "windows_devices" (
 	"organization_id" varchar(24) NOT NULL,
 	"id" varchar(24) NOT NULL,
 	"token_id" varchar(24) NOT NULL,
-	"mdm_user_id" varchar(24) NOT NULL,
+	"user_email" text NOT NULL,
+	"enroll_code_hash" bytea NOT NULL,
 	"device_identifier" text NOT NULL,
 	"hw_dev_id" text,
 	"device_name" text,
@@ -51,4 +52,5 @@ CREATE TABLE "windows_devices" (
 --> statement-breakpoint
 CREATE INDEX "windows_devices_org_created_idx" ON "windows_devices" USING btree ("organization_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "windows_devices_org_identifier_idx" ON "windows_devices" USING btree ("organization_id","device_identifier");--> statement-breakpoint
-CREATE INDEX "windows_devices_org_token_idx" ON "windows_devices" USING btree ("organization_id","token_id");
+CREATE INDEX "windows_devices_org_token_idx" ON "windows_devices" USING btree ("organization_id","token_id");--> statement-breakpoint
+CREATE INDEX "windows_devices_code_idx" ON "windows_devices" USING btree ("enroll_code_hash");

@@ -16,7 +16,9 @@ import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
+import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
+import { windowsRoutes } from './protocols/windows/windows.routes.ts';
 import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
@@ -96,5 +98,12 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
   }
+  await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
+  await app.register(windowsRoutes, {
+    enrollment: container.windowsEnrollment,
+    management: container.windowsManagement,
+    bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
+    wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
   return app;
 }

@@ -45,6 +45,12 @@ export interface Config {
    * unset on the embedded database, where a key file is generated in DATA_DIR (src/pki/secret-key.ts).
    */
   secretKey: Buffer | undefined;
+  /**
+   * MDM_CLIENT_CERT_HEADER: the request header (lower-cased) in which the TLS-terminating proxy
+   * forwards the client certificate of Windows management sessions. Set, a session must carry the
+   * certificate Openroll issued to the device; unset, an enrolled DeviceID is enough.
+   */
+  mdmClientCertHeader: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -114,6 +120,13 @@ function secretKey(env: Env, name: string): Buffer | undefined {
   return key;
 }
 
+function headerName(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(raw)) throw new ConfigError(name, `must be an HTTP header name, got "${raw}"`);
+  return raw.toLowerCase();
+}
+
 /**
  * With PostgreSQL the server key cannot live in a local file (several servers share one
  * database), so the operator provides it; called when the server starts, not by every command.
@@ -150,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitWindowMs: 60_000,
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
+    mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),
     ...timeouts(env),
   };
 }

@@ -14,7 +14,10 @@ import { createOrganizationsService } from './modules/organizations/organization
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
+import { createWindowsDevicesService } from './modules/windows-devices/windows-devices.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
+import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
+import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
 import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
 
 export interface ContainerDeps {
@@ -62,6 +65,9 @@ export function createContainer(deps: ContainerDeps) {
     tokens: createTokensService(tokenDeps),
     tokenCreate: createTokenCreateService(tokenDeps),
     certificateAuthority,
+    windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
+    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, clientCertHeader: config.mdmClientCertHeader }),
+    windowsDevices: createWindowsDevicesService({ database }),
   };
 }
 

@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   ...CRUD.map((a) => `mdm.windows.policy.${a}`),
   ...CRUD.map((a) => `mdm.apple.policy.${a}`),
   'mdm.windows.enterprise.get',
+  'mdm.windows.device.list',
+  'mdm.windows.device.get',
   'mdm.apple.enterprise.get',
   'mdm.apple.vppLocation.list',
   'mdm.apple.vppLocation.get',

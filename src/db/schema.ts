@@ -330,7 +330,10 @@ export const windowsDevices = pgTable(
     organizationId: id('organization_id').notNull(),
     id: id().notNull(),
     tokenId: id('token_id').notNull(),
-    mdmUserId: id('mdm_user_id').notNull(),
+    /** The MDM user's email the device enrolled with (the UsernameToken's user name). */
+    userEmail: text('user_email').notNull(),
+    /** SHA-256 of the enrollment code used: a retry of the same enrollment finds its device. */
+    enrollCodeHash: bytea('enroll_code_hash').notNull(),
     deviceIdentifier: text('device_identifier').notNull(),
     hwDevId: text('hw_dev_id'),
     deviceName: text('device_name'),
@@ -354,5 +357,7 @@ export const windowsDevices = pgTable(
     index('windows_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('windows_devices_org_identifier_idx').on(t.organizationId, t.deviceIdentifier),
     index('windows_devices_org_token_idx').on(t.organizationId, t.tokenId),
+    // A retried enrollment presents only its credentials (like findTokenByEnrollCode does).
+    index('windows_devices_code_idx').on(t.enrollCodeHash),
   ],
 );
