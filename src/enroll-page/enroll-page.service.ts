@@ -1,12 +1,14 @@
 import type { Database } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Language } from '../modules/enrollment-tokens/tokens.schemas.ts';
+import { findTokenForDeviceByLinkSecret } from '../modules/enrollment-tokens/token-device-access.ts';
 import { effectiveState } from '../modules/enrollment-tokens/token-state.ts';
 import { findTokenByLinkSecret } from '../modules/enrollment-tokens/tokens.repo.ts';
 import { enrollmentLink } from '../modules/enrollment-tokens/tokens.views.ts';
 import { createOrganizationsRepo } from '../modules/organizations/organizations.repo.ts';
 import type { Platform } from '../platforms/platforms.ts';
 import type { EnrollPageInput } from './enroll-page.view.ts';
+import { windowsEnrollmentDeepLink } from './windows-enroll-link.ts';
 
 /** Link secrets are 32 random bytes in base64url: anything else cannot be a link. */
 const LINK_SECRET = /^[A-Za-z0-9_-]{43}$/;
@@ -25,6 +27,8 @@ export function createEnrollPageService(deps: { database: Database; clock: Clock
       const language = token.language as Language;
       const state = effectiveState(token.state, token.expireAt, deps.clock.now());
       if (state !== 'PENDING') return { kind: KIND_OF_STATE[state], language, organizationName: organization.name };
+      // A Windows token's button opens Windows' own enrollment with the user and server filled in.
+      const email = token.platform === 'windows' ? (await findTokenForDeviceByLinkSecret(deps.database.db, secret, deps.clock.now()))?.email : undefined;
       return {
         kind: 'pending',
         language,
@@ -33,7 +37,8 @@ export function createEnrollPageService(deps: { database: Database; clock: Clock
         displayName: token.displayName,
         code: token.enrollCode,
         expireAt: token.expireAt,
-        link: enrollmentLink(deps.publicUrl, token.linkSecret),
+        link: email ? windowsEnrollmentDeepLink(deps.publicUrl, email) : enrollmentLink(deps.publicUrl, token.linkSecret),
+        ...(email ? { windowsUsername: email } : {}),
       };
     },
   };

@@ -1,9 +1,21 @@
 import { escapeHtml as e, safeHref } from '../lib/html.ts';
 import { formatExpiry, MESSAGES, type Lang } from '../mail/i18n.ts';
 import type { Platform } from '../platforms/platforms.ts';
+import { WINDOWS_PASSWORD_HINT } from './windows-enroll-link.ts';
 
 export type EnrollPageInput =
-  | { kind: 'pending'; language: Lang; platform: Platform; organizationName: string; displayName: string; code: string; expireAt: Date; link: string }
+  | {
+      kind: 'pending';
+      language: Lang;
+      platform: Platform;
+      organizationName: string;
+      displayName: string;
+      code: string;
+      expireAt: Date;
+      link: string;
+      /** Windows: the user name to sign in with; the code is the password. */
+      windowsUsername?: string;
+    }
   | { kind: 'expired' | 'used' | 'revoked'; language: Lang; organizationName: string }
   // English only: the secret matched nothing, so there is no language to use and nothing to reveal.
   | { kind: 'not-found' }
@@ -51,6 +63,7 @@ function renderPending(input: Extract<EnrollPageInput, { kind: 'pending' }>): st
     `<p id="code-label" class="code-label">${e(t.codeLabel)}</p>`,
     `<p class="code-value">${e(input.code)}</p>`,
     `<p class="hint">${e(t.codeHint)}</p>`,
+    input.windowsUsername === undefined ? '' : `<p class="hint password-hint">${e(WINDOWS_PASSWORD_HINT[input.language](input.windowsUsername))}</p>`,
     `</section>`,
     `<p class="expiry">${e(t.expires(formatExpiry(input.expireAt, input.language)))}</p>`,
     `<p><a class="button" href="${e(safeHref(input.link))}">${e(t.startButton)}</a></p>`,

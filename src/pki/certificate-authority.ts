@@ -246,7 +246,7 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps) {
 export type CertificateAuthority = ReturnType<typeof createCertificateAuthority>;
 
 /** RSA of 2048 bits or more, or EC P-256/P-384: what the enrollment policies ask devices for. */
-function checkDeviceKey(spki: Buffer): void {
+export function checkDeviceKey(spki: Buffer): void {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: spki, format: 'der', type: 'spki' });

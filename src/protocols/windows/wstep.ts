@@ -1,3 +1,4 @@
+import { CertificateRequestRejected, checkDeviceKey } from '../../pki/certificate-authority.ts';
 import { x509 } from '../../pki/x509.ts';
 import { NS, soapEnvelope, type SoapRequest } from './soap.ts';
 import { SoapFault } from './soap-faults.ts';
@@ -81,7 +82,15 @@ async function verifiedCsrKey(base64: string): Promise<Buffer> {
   }
   const valid = await csr.verify().catch(() => false);
   if (!valid) throw new SoapFault('CertificateRequest', 'The certificate request signature does not verify.');
-  return Buffer.from(csr.publicKey.rawData);
+  const spki = Buffer.from(csr.publicKey.rawData);
+  // Checked before anything is written (the organization's CA is made on first use).
+  try {
+    checkDeviceKey(spki);
+  } catch (error) {
+    if (error instanceof CertificateRequestRejected) throw new SoapFault('CertificateRequest', `The certificate request was refused: ${error.message}.`);
+    throw error;
+  }
+  return spki;
 }
 
 /** The RequestSecurityTokenResponseCollection carrying the provisioning document (MS-MDE2 4.3.2). */
