@@ -78,7 +78,7 @@ export interface CertificationRequest {
 export async function openCertificationRequest(request: ScepRequest, caKey: KeyObject): Promise<{ csr: CertificationRequest; algorithms: EnvelopeAlgorithms }> {
   const { content, algorithms } = openEnvelope(request.envelope, caKey);
   const csr = fromSchema('PKCS#10 request', () => new pkijs.CertificationRequest({ schema: parseAsn1(content, 'PKCS#10 request') }));
-  let valid = false;
+  let valid: boolean;
   try {
     valid = await csr.verify();
   } catch {

@@ -1,0 +1,33 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { appleScepChallenges } from '../../db/schema.ts';
+
+export type ScepChallengeRecord = typeof appleScepChallenges.$inferSelect;
+
+export function createScepChallengesRepo(db: Executor) {
+  return {
+    async insert(organizationId: string, row: Omit<ScepChallengeRecord, 'organizationId' | 'spentAt'>): Promise<void> {
+      await db.insert(appleScepChallenges).values({ ...row, organizationId, spentAt: null });
+    },
+
+    /**
+     * Spends an unspent, unexpired challenge: one conditional UPDATE, so of two requests with
+     * the same challenge exactly one gets the row back.
+     */
+    async spend(organizationId: string, challengeHash: Buffer, now: Date): Promise<ScepChallengeRecord | undefined> {
+      const [row] = await db
+        .update(appleScepChallenges)
+        .set({ spentAt: now })
+        .where(
+          and(
+            eq(appleScepChallenges.organizationId, organizationId),
+            eq(appleScepChallenges.challengeHash, challengeHash),
+            isNull(appleScepChallenges.spentAt),
+            gt(appleScepChallenges.expiresAt, now),
+          ),
+        )
+        .returning();
+      return row;
+    },
+  };
+}
