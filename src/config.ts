@@ -39,6 +39,12 @@ export interface Config {
   connectionTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   keepAliveTimeoutMs: number;
+  /**
+   * OPENROLL_SECRET_KEY: 32 bytes (base64) that encrypt the certificate authorities' private keys
+   * at rest. Required with DATABASE_URL (checked when the server starts: see requireSecretKey);
+   * unset on the embedded database, where a key file is generated in DATA_DIR (src/pki/secret-key.ts).
+   */
+  secretKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +101,29 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** The format the README documents: `openssl rand -base64 32`. */
+export const SECRET_KEY_HINT = '32 random bytes in base64, e.g. the output of `openssl rand -base64 32`';
+
+function secretKey(env: Env, name: string): Buffer | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  // Standard or URL-safe base64, padding optional; anything else would decode to garbage silently.
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw new ConfigError(name, `must be ${SECRET_KEY_HINT}`);
+  const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== 32) throw new ConfigError(name, `must be ${SECRET_KEY_HINT} (it decodes to ${key.length} bytes)`);
+  return key;
+}
+
+/**
+ * With PostgreSQL the server key cannot live in a local file (several servers share one
+ * database), so the operator provides it; called when the server starts, not by every command.
+ */
+export function requireSecretKey(config: Pick<Config, 'databaseUrl' | 'secretKey'>): void {
+  if (config.databaseUrl && !config.secretKey) {
+    throw new ConfigError('OPENROLL_SECRET_KEY', `is required with DATABASE_URL: set it to ${SECRET_KEY_HINT}, the same on every server`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? 'info' : env.LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -120,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
     corsOrigins: origins(env, 'CORS_ORIGINS'),
+    secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
     ...timeouts(env),
   };
 }

@@ -14,6 +14,8 @@ import { createOrganizationsService } from './modules/organizations/organization
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
+import { createCertificateAuthority } from './pki/certificate-authority.ts';
+import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
 
 export interface ContainerDeps {
   config: Config;
@@ -22,6 +24,8 @@ export interface ContainerDeps {
   /** Where messages go; by default SMTP_URL's server, else captured in the database. */
   mailer?: Mailer;
   log?: FastifyBaseLogger;
+  /** The server key (src/pki/secret-key.ts); by default loaded when the CA is first used. */
+  secretKey?: SecretKey;
 }
 
 const silent = { warn: () => {}, error: () => {}, info: () => {} };
@@ -39,6 +43,7 @@ export function createContainer(deps: ContainerDeps) {
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
+  const certificateAuthority = createCertificateAuthority({ database, clock, secretKey: deps.secretKey ?? (() => loadSecretKey(config)) });
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
   return {
     config: deps.config,
@@ -56,6 +61,7 @@ export function createContainer(deps: ContainerDeps) {
     enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl }),
     tokens: createTokensService(tokenDeps),
     tokenCreate: createTokenCreateService(tokenDeps),
+    certificateAuthority,
   };
 }
 

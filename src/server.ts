@@ -7,6 +7,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { systemClock } from './lib/clock.ts';
 import { loggerOptions } from './logger.ts';
+import { loadSecretKey } from './pki/secret-key.ts';
 import { startBackgroundJobs } from './jobs.ts';
 
 export interface RunningServer {
@@ -19,10 +20,12 @@ export interface RunningServer {
 
 /** Opens the database, migrates it, builds the app and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Before anything opens: a PostgreSQL setup without OPENROLL_SECRET_KEY stops with one line.
+  const secretKey = loadSecretKey(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await runMigrations(database, config.databaseUrl);
   const log = pino(loggerOptions(config)) as FastifyBaseLogger;
-  const container = createContainer({ config, database, clock: systemClock, log });
+  const container = createContainer({ config, database, clock: systemClock, log, secretKey });
   const app = await buildApp({ container, logger: log });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });

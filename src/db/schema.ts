@@ -278,6 +278,86 @@ export const tokenCounts = pgTable(
 );
 
 /**
+ * One certificate authority per organization (src/pki/), made on first use. The private key is
+ * PKCS#8 encrypted with the server key (AES-256-GCM, bound to the organization).
+ */
+export const certificateAuthorities = pgTable('certificate_authorities', {
+  organizationId: id('organization_id').primaryKey(),
+  certificateDer: bytea('certificate_der').notNull(),
+  privateKeyEncrypted: bytea('private_key_encrypted').notNull(),
+  /** SHA-1 of the certificate, upper-case hex: how Windows names it in a certificate store. */
+  thumbprint: text('thumbprint').notNull(),
+  notBefore: ts('not_before').notNull(),
+  notAfter: ts('not_after').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** Every certificate a CA issued to a device, so it can be looked up and revoked with the device. */
+export const issuedCertificates = pgTable(
+  'issued_certificates',
+  {
+    organizationId: id('organization_id').notNull(),
+    /** Lower-case hex, as @peculiar/x509 prints it. */
+    serialNumber: text('serial_number').notNull(),
+    thumbprint: text('thumbprint').notNull(),
+    platform: text('platform').notNull(),
+    deviceId: id('device_id').notNull(),
+    tokenId: id('token_id').notNull(),
+    subjectCommonName: text('subject_common_name').notNull(),
+    certificateDer: bytea('certificate_der').notNull(),
+    notBefore: ts('not_before').notNull(),
+    notAfter: ts('not_after').notNull(),
+    revokedAt: ts('revoked_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.serialNumber] }),
+    index('issued_certificates_org_device_idx').on(t.organizationId, t.deviceId),
+    // A device presents its certificate before anything says which organization it belongs to
+    // (like a link secret or an enrollment code): these two find the row, and the organization.
+    index('issued_certificates_thumbprint_idx').on(t.thumbprint),
+    index('issued_certificates_serial_idx').on(t.serialNumber),
+  ],
+);
+
+/**
+ * Windows PCs enrolled through MS-MDE2 (src/protocols/windows/). `deviceIdentifier` is the
+ * DeviceID the PC sends (enrollment context and every OMA-DM session); `id` is Openroll's own.
+ */
+export const windowsDevices = pgTable(
+  'windows_devices',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    mdmUserId: id('mdm_user_id').notNull(),
+    deviceIdentifier: text('device_identifier').notNull(),
+    hwDevId: text('hw_dev_id'),
+    deviceName: text('device_name'),
+    osVersion: text('os_version'),
+    /** The rest of the enrollment's AdditionalContext (DeviceType, OSEdition, EnrollmentType, ...). */
+    enrollmentContext: jsonb('enrollment_context').$type<Record<string, string>>().notNull().default({}),
+    certificateSerial: text('certificate_serial').notNull(),
+    certificateThumbprint: text('certificate_thumbprint').notNull(),
+    /** ./DevInfo as the device last reported it in an OMA-DM session. */
+    devInfo: jsonb('dev_info').$type<Record<string, string>>().notNull().default({}),
+    /** enrolled or unenrolled (Alert 1226). */
+    state: text('state').notNull(),
+    enrolledAt: ts('enrolled_at').notNull(),
+    lastSeenAt: ts('last_seen_at'),
+    unenrolledAt: ts('unenrolled_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('windows_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    index('windows_devices_org_identifier_idx').on(t.organizationId, t.deviceIdentifier),
+    index('windows_devices_org_token_idx').on(t.organizationId, t.tokenId),
+  ],
+);
+
+/**
  * An Apple enterprise's APNs push certificate (issue 13): the topic devices are told to listen
  * on. The private key is encrypted with the server key (src/pki/secret-key.ts), never returned.
  */

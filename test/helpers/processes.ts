@@ -29,10 +29,17 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * A server key for servers on PostgreSQL, which refuse to start without one (OPENROLL_SECRET_KEY);
+ * the same for every test process, as it would be for every server of one deployment.
+ */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Starts `openroll serve` on a free port and waits until it prints where it listens. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env } });
+    const key = env.DATABASE_URL ? { OPENROLL_SECRET_KEY: TEST_SECRET_KEY } : {};
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...key, ...env } });
     let out = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -20,7 +21,8 @@ export interface TestContext {
 /** The app over a fresh database, a manual clock and test configuration; one per test file. */
 export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase } = {}): Promise<TestContext> {
   const db = extra.db ?? (await createTestDatabase());
-  const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), ...overrides };
+  // A fresh server key per app: tests never write a key file into the repository's DATA_DIR.
+  const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), secretKey: randomBytes(32), ...overrides };
   const clock = createManualClock(new Date('2026-03-01T10:00:00.000Z'));
   const container = createContainer({ config, database: db.database, clock, ...(extra.mailer ? { mailer: extra.mailer } : {}) });
   const app = await buildApp({ container });
