@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { appleScepChallenges } from '../../db/schema.ts';
+import { appleScepChallenges, enrollmentTokens } from '../../db/schema.ts';
 
 export type ScepChallengeRecord = typeof appleScepChallenges.$inferSelect;
 
@@ -28,6 +28,18 @@ export function createScepChallengesRepo(db: Executor) {
         )
         .returning();
       return row;
+    },
+
+    /**
+     * Whether the challenge's token can still enroll (PENDING and unexpired: the rule of
+     * token-state.ts, read in the SCEP transaction so a revoke that commits first wins).
+     */
+    async tokenIsOpen(organizationId: string, tokenId: string, now: Date): Promise<boolean> {
+      const [row] = await db
+        .select({ id: enrollmentTokens.id })
+        .from(enrollmentTokens)
+        .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)));
+      return row !== undefined;
     },
   };
 }
