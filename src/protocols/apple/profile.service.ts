@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import { randomToken, sha256 } from '../../lib/secrets.ts';
+import { sha256 } from '../../lib/secrets.ts';
 import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
 import { findTokenForDeviceByLinkSecret } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { TokenState } from '../../modules/enrollment-tokens/token-state.ts';
@@ -39,7 +40,8 @@ export function createProfileService(deps: { database: Database; clock: Clock; p
       const topic = await deps.pushCertificates.topicOf(token.organizationId);
       if (topic === null) return { kind: 'no-push-certificate' };
 
-      const challenge = randomToken(32);
+      // Hex: it travels as a PrintableString (challengePassword), whose alphabet has no '_'.
+      const challenge = randomBytes(32).toString('hex');
       const signer = await caSignerFor(deps.ca, token.organizationId);
       const xml = buildEnrollmentProfile({
         organizationId: token.organizationId,

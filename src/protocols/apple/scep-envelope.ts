@@ -45,7 +45,7 @@ export function openEnvelope(bytes: Uint8Array, recipientKey: KeyObject): Opened
   const cipher = CIPHERS[contentInfo.contentEncryptionAlgorithm.algorithmId];
   if (!cipher) throw new CmsError(`the content cipher ${contentInfo.contentEncryptionAlgorithm.algorithmId} is not supported`);
   const iv = octets(contentInfo.contentEncryptionAlgorithm.algorithmParams, 'the content cipher IV');
-  const encrypted = contentInfo.encryptedContent ? octets(contentInfo.encryptedContent, 'the encrypted content') : Buffer.alloc(0);
+  const encrypted = contentInfo.encryptedContent ? Buffer.from(fromSchema('the encrypted content', () => contentInfo.getEncryptedContent())) : Buffer.alloc(0);
   // The CA is the only recipient a device addresses; try each recipient in case of extra ones.
   for (const recipient of recipients) {
     const key = unwrapKey(recipient, recipientKey, cipher.keyLength);
