@@ -65,7 +65,8 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
   const sendPage = (reply: FastifyReply, status: number, input: EnrollPageInput) =>
     reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(renderEnrollPage(input));
 
-  app.get(APPLE_ROUTES.profile, { schema: { hide: true, params: Type.Object({ secret: Type.String({ maxLength: 256 }) }) } }, async (request, reply) => {
+  // No HEAD twin: a HEAD would mint a challenge for a download that never happens.
+  app.get(APPLE_ROUTES.profile, { exposeHeadRoute: false, schema: { hide: true, params: Type.Object({ secret: Type.String({ maxLength: 256 }) }) } }, async (request, reply) => {
     const outcome = await profiles.profileFor(request.params.secret);
     switch (outcome.kind) {
       case 'profile':

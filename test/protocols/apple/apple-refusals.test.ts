@@ -151,6 +151,8 @@ describe('SCEP refusals', () => {
   test('spent, foreign and revoked challenges get FAILURE CertReps; nothing is issued', async () => {
     const tok = await token(a);
     const { challenge } = await profile(tok.path);
+    // B's CA is made on its first use; that is not what this test watches.
+    await ctx.app.inject({ method: 'GET', url: `${scepPath(b)}?operation=GetCACert` });
     const before = await probe.snapshot();
     const foreign = await scep(await TestAppleDevice.create(), b, challenge, b);
     assert.equal(foreign.rep?.pkiStatus, '2', "A's challenge at B");
