@@ -9,6 +9,8 @@ import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
+import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
 import { enrollmentTokenRoutes } from './modules/enrollment-tokens/tokens.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -19,6 +21,7 @@ import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes
 import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
+import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
@@ -94,6 +97,16 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     await app.register(policiesRoutes, { policies: container.policies, platform });
   }
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
+  await app.register(pushCertificateRoutes, { pushCertificates: container.pushCertificates });
+  await app.register(appleDevicesRoutes, { appleDevices: container.appleDevices });
+  await app.register(appleProtocolRoutes, {
+    profiles: container.appleProfiles,
+    scep: container.appleScep,
+    checkIn: container.appleCheckIn,
+    mdm: container.appleMdm,
+    pages: container.enrollPages,
+    wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
   await app.register(segmentsRoutes, { segments: container.segments });
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });

@@ -18,6 +18,12 @@ import { createWindowsDevicesService } from './modules/windows-devices/windows-d
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
 import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
 import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
+import { createAppleDevicesService } from './modules/apple-devices/apple-devices.service.ts';
+import { createPushCertificateService } from './modules/apple-push-certificate/push-certificate.service.ts';
+import { createCheckInService } from './protocols/apple/checkin.service.ts';
+import { createMdmChannelService } from './protocols/apple/mdm-channel.service.ts';
+import { createProfileService } from './protocols/apple/profile.service.ts';
+import { createScepService } from './protocols/apple/scep.service.ts';
 import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
 
 export interface ContainerDeps {
@@ -46,7 +52,12 @@ export function createContainer(deps: ContainerDeps) {
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
-  const certificateAuthority = createCertificateAuthority({ database, clock, secretKey: deps.secretKey ?? (() => loadSecretKey(config)) });
+  // Loaded on first use, once: commands that never touch a secret need no server key.
+  let loadedKey = deps.secretKey;
+  const secretKey = (): SecretKey => (loadedKey ??= loadSecretKey(config));
+  const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
+  const pushCertificates = createPushCertificateService({ database, clock, secretKey });
+  const appleDeps = { database, clock, ca: certificateAuthority };
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
   return {
     config: deps.config,
@@ -61,13 +72,19 @@ export function createContainer(deps: ContainerDeps) {
     enterprises: createEnterprisesService({ database }),
     mailer,
     outbox,
-    enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl }),
+    enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl, applePushTopic: pushCertificates.topicOf }),
     tokens: createTokensService(tokenDeps),
     tokenCreate: createTokenCreateService(tokenDeps),
     certificateAuthority,
     windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
     windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, clientCertHeader: config.mdmClientCertHeader }),
     windowsDevices: createWindowsDevicesService({ database }),
+    pushCertificates,
+    appleDevices: createAppleDevicesService({ database }),
+    appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
+    appleScep: createScepService(appleDeps),
+    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
+    appleMdm: createMdmChannelService(appleDeps),
   };
 }
 

@@ -26,6 +26,7 @@ import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocatio
 import { buildRoutedApp, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
+import { createAppleDevice } from './helpers/apple-factories.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_260_301;
 const TOTAL = process.env.FUZZ_CASES ? Number(process.env.FUZZ_CASES) : 10_000;
@@ -57,11 +58,11 @@ async function token(t: TestOrg, platform: Platform, mdmUserId: string): Promise
   return res.json().data.id;
 }
 
-type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment';
+type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment' | 'admDevice';
 type Pool = Record<Kind, Array<string | number>>;
 
 async function seed(t: TestOrg): Promise<Pool> {
-  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [] };
+  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [], admDevice: [] };
   for (let i = 0; i < 2; i++) {
     const user = await createMdmUser(ctx, t.org);
     pool.mdmUser.push(user.id);
@@ -72,6 +73,7 @@ async function seed(t: TestOrg): Promise<Pool> {
     pool.apiKey.push(await apiKeyId(t.org));
     pool.winToken.push(await token(t, 'windows', user.id));
     pool.admToken.push(await token(t, 'apple', user.id));
+    pool.admDevice.push((await createAppleDevice(ctx, t.org)).id);
   }
   return pool;
 }
@@ -100,6 +102,7 @@ function kindOfRoute(url: string): Kind | undefined {
   if (last.endsWith('segments')) return 'segment';
   if (collection.endsWith('windows/enterprise/enrollment-tokens')) return 'winToken';
   if (collection.endsWith('apple/enterprise/enrollment-tokens')) return 'admToken';
+  if (collection.endsWith('mdm/apple/devices')) return 'admDevice';
   return undefined;
 }
 

@@ -20,8 +20,13 @@ import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocatio
 import { buildRoutedApp, fillPath, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp, call, type Json } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
+import { createAppleDevice } from './helpers/apple-factories.ts';
+import { makePushCertificate } from './protocols/apple/apple-device.ts';
 
-const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey'] as const;
+/** One push certificate for every PUT of the matrix: making an RSA key per case is slow. */
+const pushCertificate = await makePushCertificate();
+
+const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey', 'admDevice'] as const;
 type Kind = (typeof KINDS)[number];
 type EntityId = string | number;
 
@@ -42,6 +47,7 @@ const KIND_OF_COLLECTION: Record<string, Kind> = {
   [`${ORG}/segments`]: 'segment',
   [`${ORG}/mdm/windows/enterprise/enrollment-tokens`]: 'winToken',
   [`${ORG}/mdm/apple/enterprise/enrollment-tokens`]: 'admToken',
+  [`${ORG}/mdm/apple/devices`]: 'admDevice',
 };
 
 type BodyOf = (own: Tenant, other: Tenant) => Record<string, unknown>;
@@ -69,6 +75,7 @@ const BODIES: Record<string, BodyOf> = {
   [`POST ${tokens('apple')}`]: (own) => ({ mdmUserId: own.ids.mdmUser, sendEmail: false }),
   [`POST ${tokens('apple')}/bulk`]: (_own, other) => ({ userEmails: [other.userEmail], sendEmail: false }),
   [`PUT ${tokens('apple')}/:id`]: () => ({ displayName: 'Matrix' }),
+  [`PUT ${ORG}/mdm/apple/enterprise/push-certificate`]: () => ({ certificate: pushCertificate.certificate, privateKey: pushCertificate.privateKey }),
 };
 
 type RefsOf = (own: Tenant, foreign: Tenant) => Array<[string, Record<string, unknown>]>;
@@ -147,7 +154,9 @@ async function seedTenant(t: TestOrg): Promise<Tenant> {
     apiKey: await newApiKeyId(t.org),
     winToken: await newToken(t, 'windows', { mdmUserId: user.id, winPolicyId: winPolicy.id, segmentId: segment.id, tags: ['b'] }),
     admToken: await newToken(t, 'apple', { mdmUserId: user.id, policyId: admPolicy.id, admVppLocationId: vpp.id, segmentId: segment.id }),
+    admDevice: '',
   };
+  ids.admDevice = (await createAppleDevice(ctx, t.org, String(ids.admToken))).id;
   return { ...t, ids, userEmail: user.email };
 }
 
@@ -170,6 +179,8 @@ async function freshEntity(t: Tenant, kind: Kind): Promise<EntityId> {
       return (await createSegment(ctx, t.org)).id;
     case 'apiKey':
       return newApiKeyId(t.org);
+    case 'admDevice':
+      return (await createAppleDevice(ctx, t.org)).id;
   }
 }
 

@@ -361,3 +361,83 @@ export const windowsDevices = pgTable(
     index('windows_devices_code_idx').on(t.enrollCodeHash),
   ],
 );
+
+/**
+ * An Apple enterprise's APNs push certificate (issue 13): the topic devices are told to listen
+ * on. The private key is encrypted with the server key (src/pki/secret-key.ts), never returned.
+ */
+export const applePushCertificates = pgTable(
+  'apple_push_certificates',
+  {
+    organizationId: id('organization_id').notNull(),
+    /** The certificate's subject UID, `com.apple.mgmt.External.<uuid>`. */
+    topic: text('topic').notNull(),
+    certificatePem: text('certificate_pem').notNull(),
+    /** PKCS#8 DER, AES-256-GCM under the server key, bound to the organization. */
+    privateKeyEncrypted: bytea('private_key_encrypted').notNull(),
+    serialNumber: text('serial_number').notNull(),
+    notBefore: ts('not_before').notNull(),
+    notAfter: ts('not_after').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId] })],
+);
+
+/**
+ * One-time SCEP challenges, one per profile download, bound to the token the profile was made
+ * for. Only a SHA-256 of the challenge is stored; spending it is one conditional UPDATE.
+ */
+export const appleScepChallenges = pgTable(
+  'apple_scep_challenges',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    challengeHash: bytea('challenge_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    spentAt: ts('spent_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.id] }), uniqueIndex('apple_scep_challenges_org_hash_idx').on(t.organizationId, t.challengeHash)],
+);
+
+/**
+ * Apple devices, one row per identity certificate Openroll issued through SCEP (the id is
+ * chosen when the certificate is issued, the facts arrive with Authenticate).
+ */
+export const appleDevices = pgTable(
+  'apple_devices',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    /** AUTHENTICATED (Authenticate seen), ENROLLED (TokenUpdate redeemed the token), UNENROLLED (CheckOut). */
+    state: text('state').notNull(),
+    udid: text('udid').notNull(),
+    serialNumber: text('serial_number'),
+    model: text('model'),
+    modelName: text('model_name'),
+    productName: text('product_name'),
+    osVersion: text('os_version'),
+    buildVersion: text('build_version'),
+    deviceName: text('device_name'),
+    topic: text('topic').notNull(),
+    certificateThumbprint: text('certificate_thumbprint').notNull(),
+    pushToken: bytea('push_token'),
+    pushMagic: text('push_magic'),
+    /** AES-256-GCM under the server key: it can clear the device's passcode. */
+    unlockTokenEncrypted: bytea('unlock_token_encrypted'),
+    authenticatedAt: ts('authenticated_at').notNull(),
+    enrolledAt: ts('enrolled_at'),
+    unenrolledAt: ts('unenrolled_at'),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('apple_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    index('apple_devices_org_udid_idx').on(t.organizationId, t.udid),
+  ],
+);

@@ -7,6 +7,7 @@ import { findTokenByLinkSecret } from '../modules/enrollment-tokens/tokens.repo.
 import { enrollmentLink } from '../modules/enrollment-tokens/tokens.views.ts';
 import { createOrganizationsRepo } from '../modules/organizations/organizations.repo.ts';
 import type { Platform } from '../platforms/platforms.ts';
+import { appleProfileUrl } from './apple-profile.i18n.ts';
 import type { EnrollPageInput } from './enroll-page.view.ts';
 import { windowsEnrollmentDeepLink } from './windows-enroll-link.ts';
 
@@ -16,7 +17,13 @@ const LINK_SECRET = /^[A-Za-z0-9_-]{43}$/;
 const KIND_OF_STATE = { EXPIRED: 'expired', DONE: 'used', DELETED: 'revoked' } as const;
 
 /** What the page behind an enrollment link shows, decided from the token's state. */
-export function createEnrollPageService(deps: { database: Database; clock: Clock; publicUrl: string }) {
+export function createEnrollPageService(deps: {
+  database: Database;
+  clock: Clock;
+  publicUrl: string;
+  /** The organization's APNs topic, null until its push certificate is uploaded (issue 13). */
+  applePushTopic?: (organizationId: string) => Promise<string | null>;
+}) {
   return {
     async pageFor(secret: string): Promise<EnrollPageInput> {
       if (!LINK_SECRET.test(secret)) return { kind: 'not-found' };
@@ -29,6 +36,8 @@ export function createEnrollPageService(deps: { database: Database; clock: Clock
       if (state !== 'PENDING') return { kind: KIND_OF_STATE[state], language, organizationName: organization.name };
       // A Windows token's button opens Windows' own enrollment with the user and server filled in.
       const email = token.platform === 'windows' ? (await findTokenForDeviceByLinkSecret(deps.database.db, secret, deps.clock.now()))?.email : undefined;
+      const link = enrollmentLink(deps.publicUrl, token.linkSecret);
+      const apple = token.platform === 'apple' && deps.applePushTopic;
       return {
         kind: 'pending',
         language,
@@ -37,8 +46,9 @@ export function createEnrollPageService(deps: { database: Database; clock: Clock
         displayName: token.displayName,
         code: token.enrollCode,
         expireAt: token.expireAt,
-        link: email ? windowsEnrollmentDeepLink(deps.publicUrl, email) : enrollmentLink(deps.publicUrl, token.linkSecret),
+        link: email ? windowsEnrollmentDeepLink(deps.publicUrl, email) : link,
         ...(email ? { windowsUsername: email } : {}),
+        ...(apple ? { appleProfileUrl: (await apple(token.organizationId)) === null ? null : appleProfileUrl(link) } : {}),
       };
     },
   };
