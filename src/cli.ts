@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
-import { openDatabase } from './db/client.ts';
+import { DataDirBusyError, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { systemClock } from './lib/clock.ts';
@@ -61,10 +61,21 @@ function required(value: string | boolean | undefined, flag: string): string {
   return value;
 }
 
-async function withContainer<T>(config: Config, fn: (container: Container) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+/**
+ * Runs a command on the database. While a server owns the embedded database, the command goes
+ * through that server's socket and takes effect there at once; otherwise it opens the directory
+ * itself, holding the same lock a server would.
+ */
+async function withContainer<T>(config: Config, command: string, fn: (container: Container) => Promise<T>): Promise<T> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    statementTimeoutMs: config.writeStatementTimeoutMs,
+    command: `openroll ${command}`,
+  });
   try {
-    await runMigrations(database, config.databaseUrl);
+    await runMigrations(database);
     return await fn(createContainer({ config, database, clock: systemClock }));
   } finally {
     await database.close();
@@ -96,6 +107,7 @@ async function serve(config: Config): Promise<void> {
   const { container } = server;
   console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
   console.log(`API reference: ${server.url}/docs`);
+  console.log(`Enrollment links start with ${container.config.publicUrl}${container.config.publicUrlFromListen ? ' (set PUBLIC_URL to the address users reach)' : ''}.`);
   console.log(`Email: ${container.mailer.description}.`);
   if (await container.organizations.isEmpty()) {
     const { organization, adminKey } = await container.organizations.create({ slug: 'demo', name: 'Demo organization' });
@@ -127,6 +139,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       console.error(`openroll ${command}: ${error.message}\n\n${USAGE[command]}`);
       return 2;
     }
+    if (error instanceof DataDirBusyError) {
+      console.error(`openroll ${command}: ${error.message}`);
+      return 1;
+    }
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 2;
@@ -151,14 +167,14 @@ async function run(command: string, args: string[], config: Config): Promise<num
     case 'migrate': {
       const { values } = parse(args, {});
       if (values.help) return help(command);
-      await withContainer(config, async ({ database }) => console.log(`Migrations applied to ${database.description}.`));
+      await withContainer(config, command, async ({ database }) => console.log(`Migrations applied to ${database.description}.`));
       return 0;
     }
     case 'org create': {
       const { values } = parse(args, { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' }, language: { type: 'string' } });
       if (values.help) return help(command);
       const input = { slug: required(values.slug, 'slug'), name: required(values.name, 'name'), plan: values.plan, language: values.language };
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const { organization, adminKey } = await container.organizations.create(input);
         console.log(`Organization ${organization.slug} created.`);
         console.log(`  id:        ${organization.id}`);
@@ -182,7 +198,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       const permissions = values.permissions?.split(',').map((p) => p.trim()).filter(Boolean);
       if (!role && !permissions) throw new UsageError('give --role or --permissions');
       const input = { name: required(values.name, 'name'), role: role as Role | undefined, permissions, expiresAt: parseExpiry(values.expires) };
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
         const now = container.clock.now();
         checkNewKey(input, now);
@@ -196,7 +212,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
     case 'key list': {
       const { values } = parse(args, { org: { type: 'string' } });
       if (values.help) return help(command);
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
         const { items } = await createApiKeysRepo(container.database.db).list(org.id, { page: 1, limit: 10_000 });
         console.log(['id', 'name', 'prefix', 'access', 'expires', 'revoked'].join('\t'));
@@ -211,7 +227,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const id = positionals[0];
       if (!id) throw new UsageError('missing the key id');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
         const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), container.clock.now());
         if (!row) throw new UsageError(`no key ${id} in ${org.slug}`);
@@ -224,7 +240,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const limit = Number(values.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = values.org ? await orgOrFail(container, values.org) : undefined;
         const rows = await createCapturedEmailsRepo(container.database.db).list({ organizationId: org?.id, limit });
         if (rows.length === 0) console.log('No captured emails.');
@@ -238,7 +254,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const id = positionals[0];
       if (!id) throw new UsageError('missing the email id');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const row = await createCapturedEmailsRepo(container.database.db).get(id);
         if (!row) throw new UsageError(`no captured email ${id}`);
         console.log(row.raw);
