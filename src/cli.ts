@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
+import { BackupError, restoreBackup, writeBackup } from './db/backup.ts';
 import { DataDirBusyError, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
@@ -22,6 +23,8 @@ Commands:
   org create                 create an organization and its first admin key
   key create | list | revoke manage API keys
   mail list | show           read the emails captured when no SMTP_URL is set
+  backup <file>              write a copy of the whole database to a file
+  restore <file>             load a backup into an empty database
   openapi                    print the OpenAPI document
 Run "openroll <command> --help" for the options of a command.
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, PUBLIC_URL, LOG_LEVEL.`,
@@ -42,6 +45,14 @@ Revokes a key: it answers 401 4004 from then on.`,
 Lists the enrollment emails captured in the database (used when no SMTP_URL is set), newest first.`,
   'mail show': `Usage: openroll mail show <id>
 Prints one captured email: the whole message, headers and body, exactly as it would be sent.`,
+  backup: `Usage: openroll backup <file>
+Writes a consistent copy of the database (DATABASE_URL, or the embedded one in DATA_DIR) to
+<file>, one JSON line per row. Safe while the server runs: on the embedded database, requests
+wait while the copy is read.`,
+  restore: `Usage: openroll restore <file>
+Loads a backup into an empty database: DATABASE_URL (this is how to move from the embedded
+database to PostgreSQL), or the embedded one in DATA_DIR while no server runs on it. All of it
+is loaded, or nothing.`,
   openapi: `Usage: openroll openapi
 Prints the OpenAPI 3.1 document generated from the route schemas.`,
 };
@@ -138,6 +149,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (error instanceof UsageError) {
       console.error(`openroll ${command}: ${error.message}\n\n${USAGE[command]}`);
       return 2;
+    }
+    if (error instanceof BackupError) {
+      console.error(`openroll ${command}: ${error.message}`);
+      return 1;
     }
     if (error instanceof DataDirBusyError) {
       console.error(`openroll ${command}: ${error.message}`);
@@ -258,6 +273,26 @@ async function run(command: string, args: string[], config: Config): Promise<num
         const row = await createCapturedEmailsRepo(container.database.db).get(id);
         if (!row) throw new UsageError(`no captured email ${id}`);
         console.log(row.raw);
+      });
+      return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parse(args, {});
+      if (values.help) return help(command);
+      const file = positionals[0];
+      if (!file) throw new UsageError('missing the file');
+      await withContainer(config, command, async ({ database }) => {
+        if (command === 'backup') {
+          const { tables, rows } = await writeBackup(database, file);
+          console.log(`Backup of ${database.description} written to ${file}: ${rows} rows in ${tables} tables.`);
+          return;
+        }
+        if (database.owner) {
+          throw new UsageError(`process ${database.owner.pid} (${database.owner.command}) is using the embedded database: stop it first, restore replaces its data`);
+        }
+        const { tables, rows } = await restoreBackup(database, file);
+        console.log(`Restored ${file} into ${database.description}: ${rows} rows in ${tables} tables.`);
       });
       return 0;
     }
