@@ -289,7 +289,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
           return;
         }
         if (database.owner) {
-          throw new UsageError(`process ${database.owner.pid} (${database.owner.command}) is using the embedded database: stop it first, restore replaces its data`);
+          throw new BackupError(`process ${database.owner.pid} (${database.owner.command}) is using the embedded database: stop it first, restore replaces its data`);
         }
         const { tables, rows } = await restoreBackup(database, file);
         console.log(`Restored ${file} into ${database.description}: ${rows} rows in ${tables} tables.`);
