@@ -30,6 +30,7 @@ import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-ha
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
+import { registerStatementTimeouts } from './plugins/statement-timeouts.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -59,6 +60,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
+  registerStatementTimeouts(app, { readMs: config.statementTimeoutMs, writeMs: config.writeStatementTimeoutMs });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

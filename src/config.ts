@@ -8,7 +8,14 @@ export interface Config {
   /** A PostgreSQL URL; undefined means the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Where users reach the server: enrollment links start with it. */
   publicUrl: string;
+  /** PUBLIC_URL was not set: publicUrl is the address the server listens on (PORT, HOST). */
+  publicUrlFromListen: boolean;
+  /** Bound on each database statement of a read (GET, HEAD) request, in ms; 0: none. */
+  statementTimeoutMs: number;
+  /** Bound on each database statement of a write request (bulks included) and of background work. */
+  writeStatementTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
@@ -143,13 +150,17 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const explicitUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']);
   return {
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR,
-    publicUrl,
+    publicUrl: explicitUrl?.replace(/\/+$/, '') ?? listenUrl(host, port),
+    publicUrlFromListen: explicitUrl === undefined,
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+    writeStatementTimeoutMs: integer(env, 'WRITE_STATEMENT_TIMEOUT_MS', 60_000, 0, 3_600_000),
     logLevel: logLevel as Config['logLevel'],
     bodyLimit: integer(env, 'BODY_LIMIT', 1_048_576, 1024, 104_857_600),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -166,6 +177,16 @@ export function loadConfig(env: Env = process.env): Config {
     mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),
     ...timeouts(env),
   };
+}
+
+/**
+ * The URL of the address the server listens on: `localhost` for the loopback and for all
+ * interfaces (the one name sure to reach it from this machine), the address itself otherwise.
+ */
+export function listenUrl(host: string, port: number): string {
+  const local = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::', ''].includes(host);
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 function timeouts(env: Env): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'keepAliveTimeoutMs'> {

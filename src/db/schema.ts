@@ -87,6 +87,7 @@ export const mdmUsers = pgTable(
   (t) => [
     uniqueIndex('mdm_users_org_email_idx').on(t.organizationId, t.email).where(sql`deleted_at is null`),
     index('mdm_users_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    // The search's trigram index (gin_trgm_ops, where pg_trgm exists) lives in migrations/0007.
   ],
 );
 

@@ -42,7 +42,8 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...key, ...env } });
     let out = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    // Opening a new embedded database runs initdb in WebAssembly: slow on a busy 2-core machine.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 120_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const match = /listening on (http:\/\/[^\s]+) \(/.exec(out);
