@@ -27,6 +27,7 @@ import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
+import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
@@ -58,6 +59,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   if (onRoute) app.addHook('onRoute', onRoute);
 
   app.setValidatorCompiler(createValidatorCompiler());
+  registerJsonBodyParser(app);
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
   registerStatementTimeouts(app, { readMs: config.statementTimeoutMs, writeMs: config.writeStatementTimeoutMs });

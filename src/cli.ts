@@ -9,7 +9,7 @@ import { AppError } from './errors.ts';
 import { systemClock } from './lib/clock.ts';
 import { createCapturedEmailsRepo } from './mail/captured.repo.ts';
 import { createApiKeysRepo } from './modules/api-keys/api-keys.repo.ts';
-import { checkNewKey, mintApiKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
+import { checkNewKey, liveAdminKeys, mintApiKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
 import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';
@@ -40,7 +40,8 @@ Creates an API key and prints it once.`,
   'key list': `Usage: openroll key list --org <id|slug>
 Lists the organization's API keys (prefixes only; secrets are never stored).`,
   'key revoke': `Usage: openroll key revoke --org <id|slug> <key id>
-Revokes a key: it answers 401 4004 from then on.`,
+Revokes a key: it answers 401 4004 from then on. Unlike the API, this also revokes an
+organization's last admin key (with a warning).`,
   'mail list': `Usage: openroll mail list [--org <id|slug>] [--limit 50]
 Lists the enrollment emails captured in the database (used when no SMTP_URL is set), newest first.`,
   'mail show': `Usage: openroll mail show <id>
@@ -244,9 +245,15 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (!id) throw new UsageError('missing the key id');
       await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
-        const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), container.clock.now());
+        const now = container.clock.now();
+        const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), now);
         if (!row) throw new UsageError(`no key ${id} in ${org.slug}`);
         console.log(`Key ${row.id} revoked.`);
+        // The API refuses this (409); the operator may, but should know what it leaves.
+        if ((await liveAdminKeys(container.database.db, org.id, now)).length === 0) {
+          console.error(`Warning: ${org.slug} has no admin key left; nobody can manage its keys through the API.`);
+          console.error(`Create one with: openroll key create --org ${org.slug} --name admin --role admin`);
+        }
       });
       return 0;
     }

@@ -94,6 +94,16 @@ describe('operator command line', () => {
     const revoke = await runCli(['key', 'revoke', '--org', 'acme', id], env);
     assert.equal(revoke.code, 0, revoke.stderr);
     assert.match((await runCli(['key', 'list', '--org', 'acme'], env)).stdout, new RegExp(`${id}.*\\t20\\d\\d-`));
+    assert.doesNotMatch(revoke.stderr, /Warning/, 'an admin key is left');
+
+    // The API refuses to revoke the last admin key (409); the operator can, and is warned.
+    const adminId = /^([0-9a-f]{24})\t[^\t]*\t[^\t]*\tadmin\t/m.exec(list.stdout)?.[1];
+    assert.ok(adminId, list.stdout);
+    const last = await runCli(['key', 'revoke', '--org', 'acme', adminId], env);
+    assert.equal(last.code, 0, last.stderr);
+    assert.match(last.stdout, /revoked/);
+    assert.match(last.stderr, /Warning: acme has no admin key left/);
+    assert.match(last.stderr, /openroll key create --org acme --name admin --role admin/);
   });
 });
 

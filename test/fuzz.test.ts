@@ -21,7 +21,7 @@ import { mintApiKey } from '../src/modules/api-keys/api-keys.service.ts';
 import { PERMISSIONS } from '../src/permissions.ts';
 import type { Platform } from '../src/platforms/platforms.ts';
 import { createDbProbe } from './helpers/db-probe.ts';
-import { encoded, keyArb, MALFORMED, NASTY_CHARS, nastyNumber, nastyString, nastyValue, objectOf, pathsOf, pct, PROTO_KEYS, RAW_JSON, setAt, withNastyChar } from './helpers/hostile-values.ts';
+import { deepJsonText, encoded, keyArb, MALFORMED, NASTY_CHARS, nastyNumber, nastyString, nastyValue, objectOf, pathsOf, pct, PROTO_KEYS, RAW_JSON, setAt, withNastyChar } from './helpers/hostile-values.ts';
 import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocation, unique, type TestOrg } from './helpers/factories.ts';
 import { buildRoutedApp, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp } from './helpers/test-app.ts';
@@ -186,6 +186,8 @@ function fromSchema(s: JsonSchema, key = '', loose = false): fc.Arbitrary<unknow
   }
 }
 
+const isContainer = (s: JsonSchema): boolean => s.type === 'object' || s.type === 'array' || (s.anyOf ?? []).some(isContainer);
+
 /** A schema-shaped value, sometimes as is and mostly with one hostile change. */
 function mutated(schema: JsonSchema): fc.Arbitrary<unknown> {
   const valid = fromSchema(schema);
@@ -296,6 +298,17 @@ function requestArb(route: AppRoute): fc.Arbitrary<FuzzRequest> {
   if (bodySchema) {
     // A schema-shaped body with a `__proto__` key written into the JSON text itself.
     bodies.push({ weight: 1, arbitrary: fromSchema(bodySchema).map((v) => (JSON.stringify(v) ?? '{}').replace(/^\{/, '{"__proto__":{"polluted":"yes"},')) });
+    // A schema-shaped body whose object or array field (free-form jsonb among them) nests deep.
+    const containers = Object.entries(bodySchema.properties ?? {}).filter(([, s]) => isContainer(s)).map(([k]) => k);
+    if (containers.length > 0) {
+      bodies.push({
+        weight: 1,
+        arbitrary: fc.tuple(fromSchema(bodySchema), fc.constantFrom(...containers), deepJsonText).map(([v, key, deep]) => {
+          const json = JSON.stringify(v) ?? '{}';
+          return json.startsWith('{') ? `${json.slice(0, -1)}${json === '{}' ? '' : ','}"${key}":${deep}}` : json;
+        }),
+      });
+    }
   }
   const contentType = fc.oneof(
     { weight: 1, arbitrary: fc.constant('application/json') },
