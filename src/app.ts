@@ -25,6 +25,7 @@ import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-ha
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
+import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -93,6 +94,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   }
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
   await app.register(segmentsRoutes, { segments: container.segments });
+  await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
   }

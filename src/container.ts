@@ -14,6 +14,10 @@ import { createOrganizationsService } from './modules/organizations/organization
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
+import { systemResolver, type HostResolver } from './webhooks/address-policy.ts';
+import { createWebhookSender } from './webhooks/webhook-sender.ts';
+import { createWebhookTransport } from './webhooks/webhook-transport.ts';
+import { createWebhooksService } from './webhooks/webhooks.service.ts';
 
 export interface ContainerDeps {
   config: Config;
@@ -22,6 +26,8 @@ export interface ContainerDeps {
   /** Where messages go; by default SMTP_URL's server, else captured in the database. */
   mailer?: Mailer;
   log?: FastifyBaseLogger;
+  /** How webhook hosts are resolved; by default the system resolver. */
+  resolveHost?: HostResolver;
 }
 
 const silent = { warn: () => {}, error: () => {}, info: () => {} };
@@ -40,6 +46,20 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.mailRetryBaseMs,
   });
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const resolve = deps.resolveHost ?? systemResolver;
+  const webhookSender = createWebhookSender({
+    database,
+    clock,
+    log: deps.log ?? silent,
+    transport: createWebhookTransport({
+      resolve,
+      allowPrivate: config.webhookAllowPrivateNetworks,
+      timeoutMs: config.webhookTimeoutMs,
+      maxResponseBytes: config.webhookMaxResponseBytes,
+    }),
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+  });
   return {
     config: deps.config,
     database,
@@ -56,6 +76,8 @@ export function createContainer(deps: ContainerDeps) {
     enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl }),
     tokens: createTokensService(tokenDeps),
     tokenCreate: createTokenCreateService(tokenDeps),
+    webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
+    webhookSender,
   };
 }
 
