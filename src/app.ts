@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOption
 import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
 import type { Container } from './container.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
+import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -55,6 +56,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
+  registerRequestTiming(app, container.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -84,6 +86,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
+  await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });

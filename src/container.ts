@@ -5,6 +5,7 @@ import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
@@ -46,6 +47,7 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.mailRetryBaseMs,
   });
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const metrics = createMetrics({ database, clock });
   const resolve = deps.resolveHost ?? systemResolver;
   const webhookSender = createWebhookSender({
     database,
@@ -59,6 +61,7 @@ export function createContainer(deps: ContainerDeps) {
     }),
     maxAttempts: config.webhookMaxAttempts,
     retryBaseMs: config.webhookRetryBaseMs,
+    onAttempt: metrics.webhookAttempt,
   });
   return {
     config: deps.config,
@@ -78,6 +81,7 @@ export function createContainer(deps: ContainerDeps) {
     tokenCreate: createTokenCreateService(tokenDeps),
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
+    metrics,
   };
 }
 
