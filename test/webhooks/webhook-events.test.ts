@@ -121,26 +121,22 @@ describe('token changes become webhook events', () => {
     assert.deepEqual(await queued(t), before);
   });
 
-  test('a bulk of 10,000: no deliveries without endpoints; one per token with one', async () => {
-    const emails = Array.from({ length: 10_000 }, (_, i) => `bulk${i}@example.com`);
-    const bare = await createOrg(ctx);
-    let started = Date.now();
-    const without = await call(ctx.app, bare.adminKey, { method: 'POST', url: `${tokensPath(bare.org.id, 'windows')}/bulk`, payload: { userEmails: emails, sendEmail: false } });
-    const withoutMs = Date.now() - started;
-    assert.equal(without.body.data.success, 10_000);
+  test('no deliveries for an organization without endpoints; a bulk of 10,000 queues one per token', async () => {
     const db = ctx.db.database.db;
     const rows = async (org: string) => (await db.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.organizationId, org)))[0]!.n;
+    const bare = await createOrg(ctx);
+    const few = Array.from({ length: 100 }, (_, i) => `few${i}@example.com`);
+    assert.equal((await call(ctx.app, bare.adminKey, { method: 'POST', url: `${tokensPath(bare.org.id, 'windows')}/bulk`, payload: { userEmails: few, sendEmail: false } })).body.data.success, 100);
     assert.equal(await rows(bare.org.id), 0);
 
     const t = await tenant();
-    started = Date.now();
-    const withHook = await call(ctx.app, t.adminKey, { method: 'POST', url: `${tokensPath(t.org.id, 'windows')}/bulk`, payload: { userEmails: emails, sendEmail: false } });
-    const withMs = Date.now() - started;
-    assert.equal(withHook.body.data.success, 10_000);
+    const emails = Array.from({ length: 10_000 }, (_, i) => `bulk${i}@example.com`);
+    const started = Date.now();
+    const res = await call(ctx.app, t.adminKey, { method: 'POST', url: `${tokensPath(t.org.id, 'windows')}/bulk`, payload: { userEmails: emails, sendEmail: false } });
+    assert.equal(res.body.data.success, 10_000);
     assert.equal(await rows(t.org.id), 10_000);
-    const tokenIds = new Set(withHook.body.data.results.map((r: { tokenId: string }) => r.tokenId));
-    const sample = await queued(t);
-    assert.ok(sample.every((e) => e.eventType === 'enrollmentToken.created' && tokenIds.has(e.tokenId)));
-    console.log(`bulk of 10,000: ${withoutMs} ms without an endpoint, ${withMs} ms with one`);
+    const tokenIds = new Set(res.body.data.results.map((r: { tokenId: string }) => r.tokenId));
+    assert.ok((await queued(t)).every((e) => e.eventType === 'enrollmentToken.created' && tokenIds.has(e.tokenId)));
+    console.log(`bulk of 10,000 with one webhook endpoint: ${Date.now() - started} ms`);
   });
 });
