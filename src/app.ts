@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOption
 import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
 import type { Container } from './container.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
+import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -32,6 +33,7 @@ import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
 import { registerStatementTimeouts } from './plugins/statement-timeouts.ts';
+import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -63,6 +65,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
   registerStatementTimeouts(app, { readMs: config.statementTimeoutMs, writeMs: config.writeStatementTimeoutMs });
+  registerRequestTiming(app, container.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -92,6 +95,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
+  await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
@@ -112,6 +116,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
   await app.register(segmentsRoutes, { segments: container.segments });
+  await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
   }

@@ -58,6 +58,18 @@ export interface Config {
    * certificate Openroll issued to the device; unset, an enrolled DeviceID is enough.
    */
   mdmClientCertHeader: string | undefined;
+  /** Lets webhooks reach private, loopback and other special-use addresses (off: only global ones). */
+  webhookAllowPrivateNetworks: boolean;
+  /** One delivery attempt's whole time: resolving, connecting, sending, reading the answer. */
+  webhookTimeoutMs: number;
+  /** Bytes of an endpoint's answer read at most. */
+  webhookMaxResponseBytes: number;
+  /** Delivery attempts of one webhook event before it is marked failed. */
+  webhookMaxAttempts: number;
+  /** First webhook retry delay; each later one doubles, up to an hour. */
+  webhookRetryBaseMs: number;
+  /** Bearer token /metrics requires; undefined leaves /metrics open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +90,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -176,6 +196,23 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
     mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),
     ...timeouts(env),
+    ...integrations(env),
+  };
+}
+
+function integrations(env: Env): Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'metricsToken'> {
+  const metricsToken = env.METRICS_TOKEN === undefined || env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  // A bearer secret: short ones are guessable, and characters outside visible ASCII cannot travel in a header.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters');
+  }
+  return {
+    webhookAllowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookMaxResponseBytes: integer(env, 'WEBHOOK_MAX_RESPONSE_BYTES', 65_536, 0, 10_485_760),
+    webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    metricsToken,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
@@ -25,6 +26,10 @@ import { createMdmChannelService } from './protocols/apple/mdm-channel.service.t
 import { createProfileService } from './protocols/apple/profile.service.ts';
 import { createScepService } from './protocols/apple/scep.service.ts';
 import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
+import { systemResolver, type HostResolver } from './webhooks/address-policy.ts';
+import { createWebhookSender } from './webhooks/webhook-sender.ts';
+import { createWebhookTransport } from './webhooks/webhook-transport.ts';
+import { createWebhooksService } from './webhooks/webhooks.service.ts';
 
 export interface ContainerDeps {
   config: Config;
@@ -35,6 +40,8 @@ export interface ContainerDeps {
   log?: FastifyBaseLogger;
   /** The server key (src/pki/secret-key.ts); by default loaded when the CA is first used. */
   secretKey?: SecretKey;
+  /** How webhook hosts are resolved; by default the system resolver. */
+  resolveHost?: HostResolver;
 }
 
 const silent = { warn: () => {}, error: () => {}, info: () => {} };
@@ -59,6 +66,22 @@ export function createContainer(deps: ContainerDeps) {
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
   const appleDeps = { database, clock, ca: certificateAuthority };
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const metrics = createMetrics({ database, clock });
+  const resolve = deps.resolveHost ?? systemResolver;
+  const webhookSender = createWebhookSender({
+    database,
+    clock,
+    log: deps.log ?? silent,
+    transport: createWebhookTransport({
+      resolve,
+      allowPrivate: config.webhookAllowPrivateNetworks,
+      timeoutMs: config.webhookTimeoutMs,
+      maxResponseBytes: config.webhookMaxResponseBytes,
+    }),
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+    onAttempt: metrics.webhookAttempt,
+  });
   return {
     config: deps.config,
     database,
@@ -85,6 +108,9 @@ export function createContainer(deps: ContainerDeps) {
     appleScep: createScepService(appleDeps),
     appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
     appleMdm: createMdmChannelService(appleDeps),
+    webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
+    webhookSender,
+    metrics,
   };
 }
 

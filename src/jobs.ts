@@ -25,12 +25,14 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
   }
 
   container.outbox.start();
+  container.webhookSender.start();
 
   return {
     async stop() {
       stopped = true;
       timers.forEach(clearInterval);
       await container.outbox.stop();
+      await container.webhookSender.stop();
       await Promise.all(running);
       container.mailer.close();
     },

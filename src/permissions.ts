@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'base.organization.segment.create',
   'base.organization.segment.update',
   'base.organization.segment.remove',
+  ...CRUD.map((a) => `base.organization.webhook.${a}`),
   'base.organization.apiKey.list',
   'base.organization.apiKey.create',
   'base.organization.apiKey.remove',

@@ -31,6 +31,16 @@ export interface Database {
   listen: Listen;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Connections of the PostgreSQL pool, for /metrics; PGlite has no pool. */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -150,6 +160,7 @@ function overPool(connection: pg.ClientConfig, target: PoolTarget): Database {
       await pool.end();
       await target.onClose?.();
     },
+    poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 

@@ -442,3 +442,60 @@ export const appleDevices = pgTable(
     index('apple_devices_org_udid_idx').on(t.organizationId, t.udid),
   ],
 );
+
+/**
+ * Webhook endpoints of an organization (src/webhooks/). The signing secret must be read back to
+ * sign each delivery, so unlike API keys it is stored as issued; it leaves the API only once.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    /** The event types the endpoint receives (enrollmentToken.created, ...). */
+    events: text('events').array().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    secret: text('secret').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.id] }), index('webhook_endpoints_org_created_idx').on(t.organizationId, t.createdAt, t.id)],
+);
+
+/**
+ * The webhook outbox and delivery log in one: a row per (event, endpoint), written in the
+ * transaction of the token change, delivered after commit (src/webhooks/webhook-sender.ts).
+ * `seq` orders one token's events, which are delivered in that order.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    endpointId: id('endpoint_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    tokenId: id('token_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The exact JSON body sent, the same on every attempt. */
+    payload: text('payload').notNull(),
+    /** pending, delivered or failed (attempts exhausted). */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastAttemptAt: ts('last_attempt_at'),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('webhook_deliveries_org_endpoint_idx').on(t.organizationId, t.endpointId, t.seq),
+    index('webhook_deliveries_due_idx').on(t.organizationId, t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('webhook_deliveries_chain_idx').on(t.organizationId, t.endpointId, t.tokenId, t.seq).where(sql`status = 'pending'`),
+    index('webhook_deliveries_failed_idx').on(t.organizationId).where(sql`status = 'failed'`),
+  ],
+);

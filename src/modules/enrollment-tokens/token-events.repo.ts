@@ -2,6 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
+import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
 export type NewTokenEvent = Omit<typeof tokenEvents.$inferInsert, 'id' | 'organizationId'>;
@@ -16,6 +17,8 @@ export function createTokenEventsRepo(db: Executor) {
       for (let i = 0; i < events.length; i += 5_000) {
         await db.insert(tokenEvents).values(events.slice(i, i + 5_000).map((e) => ({ ...e, organizationId })));
       }
+      // The webhook outbox: written with the audit event, in the same transaction.
+      await enqueueWebhookEvents(db, organizationId, events);
     },
     async listForToken(organizationId: string, tokenId: string, { page, limit }: PageRequest): Promise<{ items: TokenEventRecord[]; total: number }> {
       const where = and(eq(tokenEvents.organizationId, organizationId), eq(tokenEvents.tokenId, tokenId));
