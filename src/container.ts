@@ -5,6 +5,7 @@ import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
+import { createConsoleSessionsService } from './console/console-sessions.service.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
@@ -40,11 +41,13 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.mailRetryBaseMs,
   });
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const apiKeys = createApiKeysService({ database, clock });
   return {
     config: deps.config,
     database,
     clock,
-    apiKeys: createApiKeysService({ database, clock }),
+    apiKeys,
+    consoleSessions: createConsoleSessionsService({ database, clock, apiKeys }),
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
