@@ -12,6 +12,7 @@ import { checkNewKey, mintApiKey, toApiKeyView } from './modules/api-keys/api-ke
 import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';
+import { ensureConsoleBuilt } from './console/console-build.ts';
 
 const USAGE: Record<string, string> = {
   main: `Usage: openroll <command> [options]
@@ -91,10 +92,12 @@ export function curlExample(publicUrl: string, org: string, key: string): string
 }
 
 async function serve(config: Config): Promise<void> {
+  await ensureConsoleBuilt((line) => console.log(line));
   const server = await startServer(config);
   closeOnSignals(server);
   const { container } = server;
   console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
+  console.log(`Admin console: ${server.url}/console/ (sign in with an API key)`);
   console.log(`API reference: ${server.url}/docs`);
   console.log(`Email: ${container.mailer.description}.`);
   if (await container.organizations.isEmpty()) {

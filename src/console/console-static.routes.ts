@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 
 /**
@@ -25,7 +25,7 @@ const NOT_BUILT = 'The admin console is not built. Run `npm run console:build` (
 
 /**
  * Serves the built console (console/dist) at /console/: hashed assets cached for a year, and
- * index.html for every other path under /console/, where the page's own router takes over.
+ * index.html for /console and every other path under it (the router ignores trailing slashes), where the page's own router takes over.
  */
 export const consoleStaticRoutes: FastifyPluginAsync<{ distDir: string }> = async (app, { distDir }) => {
   app.addHook('onSend', async (_request, reply) => {
@@ -41,9 +41,7 @@ export const consoleStaticRoutes: FastifyPluginAsync<{ distDir: string }> = asyn
     decorateReply: false,
   });
 
-  app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 301));
-
-  app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.url.startsWith('/console/api/')) throw new AppError('ROUTE_NOT_FOUND');
     let html: string;
     try {
@@ -52,5 +50,8 @@ export const consoleStaticRoutes: FastifyPluginAsync<{ distDir: string }> = asyn
       return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
     }
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
-  });
+  };
+  // `/console` also answers `/console/` (ignoreTrailingSlash); the wildcard answers the rest.
+  app.get('/console', { schema: { hide: true } }, page);
+  app.get('/console/*', { schema: { hide: true } }, page);
 };
