@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
 import type { Container } from './container.ts';
+import { registerConsole } from './console/console.plugin.ts';
+import { createSessionAuthenticator } from './console/session-auth.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
 import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
@@ -73,7 +75,8 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   // preflights (answered before auth), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
-  registerAuth(app, container.apiKeys);
+  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
+  registerAuth(app, container.apiKeys, consoleSessions.authenticate);
   await app.register(rateLimit, { global: false });
   registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
 
@@ -98,6 +101,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
+  await registerConsole(app, { container, authenticator: consoleSessions });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
   for (const platform of PLATFORMS) {

@@ -13,6 +13,7 @@ import { checkNewKey, liveAdminKeys, mintApiKey, toApiKeyView } from './modules/
 import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';
+import { ensureConsoleBuilt } from './console/console-build.ts';
 
 const USAGE: Record<string, string> = {
   main: `Usage: openroll <command> [options]
@@ -114,10 +115,12 @@ export function curlExample(publicUrl: string, org: string, key: string): string
 }
 
 async function serve(config: Config): Promise<void> {
+  await ensureConsoleBuilt((line) => console.log(line));
   const server = await startServer(config);
   closeOnSignals(server);
   const { container } = server;
   console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
+  console.log(`Admin console: ${server.url}/console/ (sign in with an API key)`);
   console.log(`API reference: ${server.url}/docs`);
   console.log(`Enrollment links start with ${container.config.publicUrl}${container.config.publicUrlFromListen ? ' (set PUBLIC_URL to the address users reach)' : ''}.`);
   console.log(`Email: ${container.mailer.description}.`);

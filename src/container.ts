@@ -6,6 +6,7 @@ import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { createConsoleSessionsService } from './console/console-sessions.service.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
@@ -82,11 +83,13 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.webhookRetryBaseMs,
     onAttempt: metrics.webhookAttempt,
   });
+  const apiKeys = createApiKeysService({ database, clock });
   return {
     config: deps.config,
     database,
     clock,
-    apiKeys: createApiKeysService({ database, clock }),
+    apiKeys,
+    consoleSessions: createConsoleSessionsService({ database, clock, apiKeys }),
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),

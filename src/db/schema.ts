@@ -499,3 +499,23 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_failed_idx').on(t.organizationId).where(sql`status = 'failed'`),
   ],
 );
+
+/**
+ * Sessions of the admin console (/console/), each made from an API key at sign-in. The cookie
+ * carries the organization id and a random secret; only the secret's SHA-256 is stored. The
+ * session acts with the key's permissions, read again on every request, so revoking the key
+ * ends its sessions too.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    organizationId: id('organization_id').notNull().references(() => organizations.id),
+    secretHash: bytea('secret_hash').notNull(),
+    apiKeyId: id('api_key_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    /** The absolute end; an idle session ends sooner (src/console/console-sessions.service.ts). */
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.secretHash] }), index('console_sessions_org_key_idx').on(t.organizationId, t.apiKeyId)],
+);

@@ -52,7 +52,7 @@ export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
   };
 }
 
-function grantsOf(key: ApiKeyRecord): readonly string[] {
+export function grantsOf(key: ApiKeyRecord): readonly string[] {
   return key.role && (ROLES as readonly string[]).includes(key.role) ? grantsOfRole(key.role as Role) : key.permissions;
 }
 
