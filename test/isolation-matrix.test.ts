@@ -20,8 +20,9 @@ import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocatio
 import { buildRoutedApp, fillPath, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp, call, type Json } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
+import { insertWindowsDevice } from './helpers/windows-device.ts';
 
-const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey'] as const;
+const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey', 'winDevice'] as const;
 type Kind = (typeof KINDS)[number];
 type EntityId = string | number;
 
@@ -42,6 +43,7 @@ const KIND_OF_COLLECTION: Record<string, Kind> = {
   [`${ORG}/segments`]: 'segment',
   [`${ORG}/mdm/windows/enterprise/enrollment-tokens`]: 'winToken',
   [`${ORG}/mdm/apple/enterprise/enrollment-tokens`]: 'admToken',
+  [`${ORG}/mdm/windows/devices`]: 'winDevice',
 };
 
 type BodyOf = (own: Tenant, other: Tenant) => Record<string, unknown>;
@@ -147,6 +149,7 @@ async function seedTenant(t: TestOrg): Promise<Tenant> {
     apiKey: await newApiKeyId(t.org),
     winToken: await newToken(t, 'windows', { mdmUserId: user.id, winPolicyId: winPolicy.id, segmentId: segment.id, tags: ['b'] }),
     admToken: await newToken(t, 'apple', { mdmUserId: user.id, policyId: admPolicy.id, admVppLocationId: vpp.id, segmentId: segment.id }),
+    winDevice: (await insertWindowsDevice(ctx, t.org)).id,
   };
   return { ...t, ids, userEmail: user.email };
 }
@@ -170,6 +173,8 @@ async function freshEntity(t: Tenant, kind: Kind): Promise<EntityId> {
       return (await createSegment(ctx, t.org)).id;
     case 'apiKey':
       return newApiKeyId(t.org);
+    case 'winDevice':
+      return (await insertWindowsDevice(ctx, t.org)).id;
   }
 }
 
