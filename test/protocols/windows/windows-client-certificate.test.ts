@@ -63,3 +63,12 @@ describe('management behind a TLS proxy', () => {
     }
   });
 });
+
+test('MDM_CLIENT_CERT_HEADER is a header name, kept lower-cased; anything else names the variable', async () => {
+  const { ConfigError, loadConfig } = await import('../../../src/config.ts');
+  assert.equal(loadConfig({}).mdmClientCertHeader, undefined);
+  assert.equal(loadConfig({ MDM_CLIENT_CERT_HEADER: 'X-SSL-Client-Cert' }).mdmClientCertHeader, 'x-ssl-client-cert');
+  for (const bad of ['two words', 'x:y', 'é']) {
+    assert.throws(() => loadConfig({ MDM_CLIENT_CERT_HEADER: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('MDM_CLIENT_CERT_HEADER'), bad);
+  }
+});
