@@ -27,6 +27,8 @@ import { buildRoutedApp, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
 import { createAppleDevice } from './helpers/apple-factories.ts';
+import { deviceEndpointCases, DEVICE_ENDPOINTS } from './helpers/device-fuzz.ts';
+import { insertWindowsDevice } from './helpers/windows-device.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_260_301;
 const TOTAL = process.env.FUZZ_CASES ? Number(process.env.FUZZ_CASES) : 10_000;
@@ -59,11 +61,11 @@ async function token(t: TestOrg, platform: Platform, mdmUserId: string): Promise
   return res.json().data.id;
 }
 
-type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment' | 'admDevice' | 'webhook' | 'webhookDelivery';
+type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment' | 'admDevice' | 'winDevice' | 'webhook' | 'webhookDelivery';
 type Pool = Record<Kind, Array<string | number>>;
 
 async function seed(t: TestOrg): Promise<Pool> {
-  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [], admDevice: [], webhook: [], webhookDelivery: [] };
+  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [], admDevice: [], winDevice: [], webhook: [], webhookDelivery: [] };
   for (let i = 0; i < 2; i++) {
     const hook = await routed.app.inject({ method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, headers: { authorization: `Bearer ${t.adminKey}` }, payload: { url: 'http://127.0.0.1:9/fuzz' } });
     assert.equal(hook.statusCode, 200, hook.body);
@@ -80,6 +82,7 @@ async function seed(t: TestOrg): Promise<Pool> {
     pool.admDevice.push((await createAppleDevice(ctx, t.org)).id);
     const log = await routed.app.inject({ method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${pool.webhook[i]}/deliveries`, headers: { authorization: `Bearer ${t.adminKey}` } });
     pool.webhookDelivery.push(log.json().data.items[0].id);
+    pool.winDevice.push((await insertWindowsDevice(ctx, t.org)).id);
   }
   return pool;
 }
@@ -107,6 +110,7 @@ function kindOfRoute(url: string): Kind | undefined {
   if (last.endsWith('vpp/locations')) return 'vppLocation';
   if (last.endsWith('segments')) return 'segment';
   if (last.endsWith('webhooks')) return 'webhook';
+  if (last.endsWith('windows/devices')) return 'winDevice';
   if (collection.endsWith('windows/enterprise/enrollment-tokens')) return 'winToken';
   if (collection.endsWith('apple/enterprise/enrollment-tokens')) return 'admToken';
   if (collection.endsWith('mdm/apple/devices')) return 'admDevice';
@@ -485,3 +489,41 @@ describe('found by fuzzing', () => {
     });
   }
 });
+
+/**
+ * The device protocol endpoints (no API key: SOAP and SyncML from devices): captured messages
+ * mutated (truncated, tags dropped or doubled, hostile text, a DOCTYPE, garbage). Every answer
+ * is below 500, is the endpoint's XML (a SOAP fault for a refusal), and a fault changes no row
+ * count. The management endpoint is fuzzed as an enrolled device, so mutations reach its session code.
+ */
+describe('fuzz: device protocol endpoints', () => {
+  const perEndpoint = Math.max(50, Math.ceil(TOTAL / 40));
+  test('every device endpoint of the app is fuzzed here', () => {
+    const deviceRoutes = routed.routes.filter((r) => r.method === 'POST' && /^\/(EnrollmentServer|ManagementServer)\//.test(r.url)).map((r) => r.url).sort();
+    assert.deepEqual(deviceRoutes, DEVICE_ENDPOINTS.map((e) => e.route).sort());
+  });
+  for (const endpoint of DEVICE_ENDPOINTS) {
+    test(`POST ${endpoint.route}`, async () => {
+      if (endpoint.route.startsWith('/ManagementServer')) await insertWindowsDevice(ctx, a.org, { deviceIdentifier: endpoint.deviceId });
+      let before = await probe.counts();
+      await fc.assert(
+        fc.asyncProperty(deviceEndpointCases(endpoint), async (req) => {
+          const url = endpoint.route.replace(':organizationId', a.org.id);
+          const res = await routed.app.inject({ method: 'POST', url, payload: req.body, headers: req.headers });
+          const where = `POST ${url} ${shorten(req.body)} → ${res.statusCode} ${shorten(res.body)}`;
+          assert.ok(res.statusCode < 500, where);
+          assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body), where);
+          const fault = /<s:Fault>/.test(res.body);
+          assert.ok(fault || res.statusCode === 200, where);
+          assert.match(String(res.headers['content-type']), fault ? /^application\/soap\+xml; charset=utf-8$/ : endpoint.contentType, where);
+          const after = await probe.counts();
+          if (fault) assert.deepEqual(after, before, `${where}: a refused message changed row counts`);
+          before = after;
+        }),
+        { seed: SEED, numRuns: perEndpoint, includeErrorInReport: true },
+      );
+      assertUnpolluted(endpoint.route);
+    });
+  }
+});
+

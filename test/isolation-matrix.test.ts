@@ -26,7 +26,8 @@ import { makePushCertificate } from './protocols/apple/apple-device.ts';
 /** One push certificate for every PUT of the matrix: making an RSA key per case is slow. */
 const pushCertificate = await makePushCertificate();
 
-const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey', 'admDevice', 'webhook', 'webhookDelivery'] as const;
+const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey', 'admDevice', 'winDevice', 'webhook', 'webhookDelivery'] as const;
+import { insertWindowsDevice } from './helpers/windows-device.ts';
 type Kind = (typeof KINDS)[number];
 type EntityId = string | number;
 
@@ -49,6 +50,7 @@ const KIND_OF_COLLECTION: Record<string, Kind> = {
   [`${ORG}/mdm/apple/enterprise/enrollment-tokens`]: 'admToken',
   [`${ORG}/mdm/apple/devices`]: 'admDevice',
   [`${ORG}/webhooks`]: 'webhook',
+  [`${ORG}/mdm/windows/devices`]: 'winDevice',
 };
 
 /** What a second path parameter names: a delivery of the endpoint in `:id`. */
@@ -174,6 +176,7 @@ async function seedTenant(t: TestOrg): Promise<Tenant> {
     admDevice: '',
     webhook: hook.webhook,
     webhookDelivery: hook.delivery,
+    winDevice: (await insertWindowsDevice(ctx, t.org)).id,
   };
   ids.admDevice = (await createAppleDevice(ctx, t.org, String(ids.admToken))).id;
   return { ...t, ids, userEmail: user.email };
@@ -204,6 +207,8 @@ async function freshEntity(t: Tenant, kind: Kind): Promise<EntityId> {
       return (await newWebhook(t, String(t.ids.mdmUser))).webhook;
     case 'webhookDelivery':
       return (await newWebhook(t, String(t.ids.mdmUser))).delivery;
+    case 'winDevice':
+      return (await insertWindowsDevice(ctx, t.org)).id;
   }
 }
 

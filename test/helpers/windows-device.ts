@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import { newId } from '../../src/lib/ids.ts';
 import { x509 } from '../../src/pki/x509.ts';
+import { createWindowsDevicesRepo } from '../../src/protocols/windows/windows-devices.repo.ts';
+import type { TestContext } from './test-app.ts';
 
 /** Plays a Windows PC against the MS-MDE2 endpoints, from the captured messages in test/fixtures/windows. */
 
@@ -101,4 +104,28 @@ export function childTypes(el: Element | undefined): string[] {
   return Array.from(el.childNodes)
     .filter((n): n is Element => n.nodeType === 1 && (n as Element).localName === 'characteristic')
     .map((n) => n.getAttribute('type') ?? '');
+}
+
+/** A Windows device row written directly, so suites that need one stand on their own. */
+export async function insertWindowsDevice(ctx: TestContext, org: { id: string }, options: { deviceIdentifier?: string } = {}) {
+  const now = ctx.clock.now();
+  const id = newId();
+  return createWindowsDevicesRepo(ctx.container.database.db).insert(org.id, {
+    id,
+    tokenId: newId(),
+    userEmail: `device-${id}@example.com`,
+    enrollCodeHash: randomBytes(32),
+    deviceIdentifier: options.deviceIdentifier ?? `DEVICE-${id}`,
+    hwDevId: null,
+    deviceName: 'DESKTOP-TEST',
+    osVersion: '10.0.19045.0',
+    enrollmentContext: {},
+    certificateSerial: randomBytes(16).toString('hex'),
+    certificateThumbprint: randomBytes(20).toString('hex').toUpperCase(),
+    devInfo: {},
+    state: 'enrolled',
+    enrolledAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
 }
