@@ -6,7 +6,6 @@ import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { AppleDeviceSortField } from './apple-devices.schemas.ts';
 
 export type AppleDeviceRecord = typeof appleDevices.$inferSelect;
-export type AppleDeviceState = 'AUTHENTICATED' | 'ENROLLED' | 'UNENROLLED';
 
 const SORT_COLUMNS = {
   createdAt: appleDevices.createdAt,

@@ -103,7 +103,8 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
     if (request.method === 'POST') {
       message = requireBuffer(request, CONTENT_TYPES.pkiMessage, 'application/octet-stream');
     } else {
-      const text = (request.query.message ?? '').replace(/\s+/g, '');
+      // A client that does not percent-encode '+' has it read back as a space by the query parser.
+      const text = (request.query.message ?? '').replace(/ /g, '+').replace(/[\r\n\t]/g, '');
       if (text === '' || !BASE64.test(text)) throw validationError([{ path: 'query.message', message: 'must be the base64 pkiMessage' }]);
       message = Buffer.from(text, 'base64');
     }

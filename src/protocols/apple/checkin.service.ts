@@ -6,51 +6,14 @@ import type { PushCertificateService } from '../../modules/apple-push-certificat
 import { redeemTokenInTransaction } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { encryptSecret, type SecretKey } from '../../pki/secret-key.ts';
+import { deviceOf, field, readMessage, unknownDevice } from './device-message.ts';
 import { authenticateMessage, type MessageSigner } from './message-signature.ts';
-import { dataField, optionalStringField, parsePlistDict, PlistError, stringField, type PlistDict } from './plist.ts';
+import { dataField, optionalStringField, stringField, type PlistDict } from './plist.ts';
 
 /** What a check-in answers: 200 with an empty body, or 410 to decline (Apple's documented refusal). */
 export type CheckInResult = { status: 200 | 410 };
 
 export const unlockTokenAad = (organizationId: string, deviceId: string) => `apple-unlock-token:${organizationId}:${deviceId}`;
-
-export function bodyError(message: string): AppError {
-  return validationError([{ path: 'body', message }]);
-}
-
-/** Parses a signed message's body; a bad plist or field is 400 naming it. */
-export function readMessage(body: Buffer): PlistDict {
-  try {
-    return parsePlistDict(body);
-  } catch (error) {
-    if (error instanceof PlistError) throw bodyError(error.message);
-    throw error;
-  }
-}
-
-export function field<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof PlistError) throw bodyError(error.message);
-    throw error;
-  }
-}
-
-function unknownDevice(message: string): AppError {
-  return new AppError('NOT_FOUND', { data: { errors: [{ path: 'body.UDID', message }] } });
-}
-
-/**
- * The device of a signed message: the one the signing identity was issued to, which must have
- * authenticated with this UDID and not checked out. Shared by check-in and the MDM channel.
- */
-export async function deviceOf(database: Database, signer: MessageSigner, udid: string, accept: AppleDeviceRecord['state'][]): Promise<AppleDeviceRecord> {
-  const device = await createAppleDevicesRepo(database.db).get(signer.organizationId, signer.deviceId);
-  if (!device || device.udid !== udid) throw unknownDevice('no device has authenticated with this UDID and identity; send Authenticate first');
-  if (!accept.includes(device.state as AppleDeviceRecord['state'])) throw unknownDevice(`the device is ${device.state.toLowerCase()}`);
-  return device;
-}
 
 /**
  * Check-in (Apple Device Management, "Check-in"): Authenticate records the device, TokenUpdate

@@ -104,12 +104,6 @@ export async function verifyDetached(signatureDer: Uint8Array, content: Uint8Arr
   return verifySignedData(parseContentInfo(signatureDer, 'signature', OID.signedData), content);
 }
 
-/** A private key as the WebCrypto key PKI.js signs with (RSA PKCS#1 v1.5). */
-export async function signingKey(privateKey: KeyObject, hash: 'SHA-256' | 'SHA-1' = 'SHA-256'): Promise<CryptoKey> {
-  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-  return webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']);
-}
-
 export interface Signer {
   certificate: pkijs.Certificate;
   key: CryptoKey;

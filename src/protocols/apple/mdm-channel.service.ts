@@ -3,7 +3,7 @@ import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { createAppleDevicesRepo } from '../../modules/apple-devices/apple-devices.repo.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { deviceOf, field, readMessage } from './checkin.service.ts';
+import { deviceOf, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';
 import { optionalStringField, stringField } from './plist.ts';
 

@@ -11,9 +11,12 @@ export type { PlistValue };
 export type PlistDict = { [key: string]: PlistValue };
 
 export class PlistError extends Error {
-  constructor(message: string) {
+  /** The top-level key at fault, when one is. */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
     super(message);
     this.name = 'PlistError';
+    this.field = field;
   }
 }
 
@@ -84,9 +87,9 @@ function decodeUtf8(body: Buffer): string {
 /** A required string field of a message, trimmed of nothing: what the device sent. */
 export function stringField(dict: PlistDict, key: string, options: { maxLength?: number } = {}): string {
   const value = dict[key];
-  if (typeof value !== 'string' || value === '') throw new PlistError(`${key} is required and must be a string`);
-  if (value.length > (options.maxLength ?? 256)) throw new PlistError(`${key} is too long`);
-  if (value.includes('\u0000')) throw new PlistError(`${key} must not contain NUL`);
+  if (typeof value !== 'string' || value === '') throw new PlistError(`${key} is required and must be a string`, key);
+  if (value.length > (options.maxLength ?? 256)) throw new PlistError(`${key} is too long`, key);
+  if (value.includes('\u0000')) throw new PlistError(`${key} must not contain NUL`, key);
   return value;
 }
 
@@ -98,8 +101,8 @@ export function optionalStringField(dict: PlistDict, key: string, options: { max
 export function dataField(dict: PlistDict, key: string, options: { required: boolean; maxBytes?: number }): Buffer | null {
   const value = dict[key];
   if (value === undefined && !options.required) return null;
-  if (!(value instanceof Uint8Array) || value.length === 0) throw new PlistError(`${key} is required and must be data`);
-  if (value.length > (options.maxBytes ?? 8192)) throw new PlistError(`${key} is too large`);
+  if (!(value instanceof Uint8Array) || value.length === 0) throw new PlistError(`${key} is required and must be data`, key);
+  if (value.length > (options.maxBytes ?? 8192)) throw new PlistError(`${key} is too large`, key);
   return Buffer.from(value);
 }
 

@@ -56,7 +56,7 @@ async function downloadProfile(pagePath: string) {
 }
 
 /** Runs SCEP as the device does: GetCACaps, GetCACert, then a PKCSReq over POST or GET. */
-async function enrollIdentity(device: TestAppleDevice, scepUrl: string, challenge: string, options: { method?: 'GET' | 'POST'; keyTransport?: 'rsa-oaep' | 'rsa-pkcs1' } = {}) {
+async function enrollIdentity(device: TestAppleDevice, scepUrl: string, challenge: string, options: { method?: 'GET' | 'POST'; keyTransport?: 'rsa-oaep' | 'rsa-pkcs1'; rawPlus?: boolean } = {}) {
   const path = new URL(scepUrl).pathname;
   const ca = await ctx.app.inject({ method: 'GET', url: `${path}?operation=GetCACert` });
   assert.equal(ca.statusCode, 200);
@@ -64,7 +64,7 @@ async function enrollIdentity(device: TestAppleDevice, scepUrl: string, challeng
   const req = await device.pkcsReq(ca.rawPayload, challenge, { keyTransport: options.keyTransport ?? 'rsa-pkcs1' });
   const res =
     options.method === 'GET'
-      ? await ctx.app.inject({ method: 'GET', url: `${path}?operation=PKIOperation&message=${encodeURIComponent(req.message.toString('base64'))}` })
+      ? await ctx.app.inject({ method: 'GET', url: `${path}?operation=PKIOperation&message=${encodeURIComponent(req.message.toString('base64')).replace(/%2B/g, options.rawPlus ? '+' : '%2B')}` })
       : await ctx.app.inject({ method: 'POST', url: `${path}?operation=PKIOperation`, payload: req.message, headers: { 'content-type': PKI_TYPE } });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.headers['content-type'], PKI_TYPE);
@@ -197,8 +197,8 @@ describe('Apple enrollment, device by device', () => {
     assert.equal(rep.pkiStatus, '2');
     assert.equal(rep.failInfo, '2');
     assert.equal((await tokenState(token.id)).state, 'PENDING');
-    // The right challenge still works, over GET and with RSA-OAEP key transport.
-    const ok = await enrollIdentity(device, String(scepContent.URL), String(scepContent.Challenge), { method: 'GET', keyTransport: 'rsa-oaep' });
+    // The right challenge still works, over GET (from a client that leaves '+' unencoded) and with RSA-OAEP key transport.
+    const ok = await enrollIdentity(device, String(scepContent.URL), String(scepContent.Challenge), { method: 'GET', keyTransport: 'rsa-oaep', rawPlus: true });
     assert.equal(ok.rep.pkiStatus, '0');
   });
 
