@@ -67,7 +67,11 @@ export function createPgliteBackend(dataDir: string): PgliteBackend {
     ready: () => current.ready,
 
     async exec(messages, timeoutMs) {
-      await current.ready;
+      try {
+        await current.ready;
+      } catch (error) {
+        return { ok: false, reason: 'crashed', message: (error as Error).message };
+      }
       if (closed) return { ok: false, reason: 'crashed', message: 'the embedded database is closed' };
       const { worker } = current;
       const id = nextId++;

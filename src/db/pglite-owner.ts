@@ -145,6 +145,8 @@ export async function startPgliteOwner(options: PgliteOwnerOptions): Promise<Pgl
       options.onRestart?.(`${result.reason}: ${result.message}`);
       holder = null;
       if (!session.closed) session.socket?.write(errorResponse(result.reason === 'timeout' ? '57014' : '57P01', result.message));
+      // A replay that fails itself is not replayed again: the backend cannot be opened.
+      if (!session.socket) return;
       const replay = [...sessions].flatMap((s) => [...s.statements.values(), ...[...s.channels].map((c) => queryMessage(`LISTEN "${c}"`))]);
       schedule(internal(replay), true);
       return;

@@ -14,8 +14,9 @@ export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 export function createTokenEventsRepo(db: Executor) {
   return {
     async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
-      for (let i = 0; i < events.length; i += 5_000) {
-        await db.insert(tokenEvents).values(events.slice(i, i + 5_000).map((e) => ({ ...e, organizationId })));
+      // Small statements: building one never holds the event loop long (/healthz under a bulk).
+      for (let i = 0; i < events.length; i += 1_000) {
+        await db.insert(tokenEvents).values(events.slice(i, i + 1_000).map((e) => ({ ...e, organizationId })));
       }
       // The webhook outbox: written with the audit event, in the same transaction.
       await enqueueWebhookEvents(db, organizationId, events);

@@ -73,8 +73,9 @@ export function createTokenReferencesRepo(db: Executor) {
 
     /** Inserts users, skipping emails a concurrent request has just taken. */
     async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += 2_000) {
-        const chunk = rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId }));
+      // Small statements: building one never holds the event loop long (/healthz under a bulk).
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500).map((r) => ({ ...r, organizationId }));
         await db.insert(mdmUsers).values(chunk).onConflictDoNothing();
       }
     },
