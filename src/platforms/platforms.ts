@@ -8,16 +8,9 @@ export type Platform = (typeof PLATFORMS)[number];
  * permissions. Everything else is one core (STYLE.md 5).
  */
 export interface PlatformNames {
-  /** The path segment: /mdm/{path}/enterprise/... */
-  path: Platform;
-  /** `organizationId` (Windows) or `organization` (Apple). */
-  organizationKey: 'organizationId' | 'organization';
-  enterpriseKey: 'winEnterpriseId' | 'admEnterprise';
-  deviceKey: 'winDeviceId' | 'admDevice';
   assignmentsKey: 'winPolicyAssignments' | 'admPolicyAssignments';
   /** Field of an assignment, and of the create body's legacy single policy on Windows. */
   assignmentPolicyIdKey: 'winPolicyId' | 'admPolicyId';
-  assignmentPolicyKey: 'winPolicy' | 'admPolicy';
   legacyPolicyIdKey: 'winPolicyId' | 'policyId';
   /** The list filter by policy. */
   policyFilter: 'win-policy' | 'adm-policy';
@@ -29,13 +22,8 @@ export interface PlatformNames {
 
 export const PLATFORM_NAMES: Record<Platform, PlatformNames> = {
   windows: {
-    path: 'windows',
-    organizationKey: 'organizationId',
-    enterpriseKey: 'winEnterpriseId',
-    deviceKey: 'winDeviceId',
     assignmentsKey: 'winPolicyAssignments',
     assignmentPolicyIdKey: 'winPolicyId',
-    assignmentPolicyKey: 'winPolicy',
     legacyPolicyIdKey: 'winPolicyId',
     policyFilter: 'win-policy',
     tokenType: 'enrollment',
@@ -44,13 +32,8 @@ export const PLATFORM_NAMES: Record<Platform, PlatformNames> = {
     label: 'Windows',
   },
   apple: {
-    path: 'apple',
-    organizationKey: 'organization',
-    enterpriseKey: 'admEnterprise',
-    deviceKey: 'admDevice',
     assignmentsKey: 'admPolicyAssignments',
     assignmentPolicyIdKey: 'admPolicyId',
-    assignmentPolicyKey: 'admPolicy',
     legacyPolicyIdKey: 'policyId',
     policyFilter: 'adm-policy',
     tokenType: 'user',

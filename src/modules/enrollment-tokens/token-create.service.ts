@@ -5,7 +5,7 @@ import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import type { AuthContext } from '../api-keys/api-keys.service.ts';
-import { idempotent } from './idempotency.ts';
+import { idempotent } from '../../lib/idempotency.ts';
 import { checkPlanAllows, checkReferences, queueEmails, remainingCapacity, renderToken } from './token-core.ts';
 import { createTokenEventsRepo } from './token-events.repo.ts';
 import type { TokenInput } from './token-input.ts';

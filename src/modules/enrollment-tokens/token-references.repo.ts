@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enterprises, mdmUsers, policies, segments, vppLocations } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 
 export type MdmUserRecord = typeof mdmUsers.$inferSelect;
@@ -59,8 +60,7 @@ export function createTokenReferencesRepo(db: Executor) {
 
     async liveUsersByEmails(organizationId: string, emails: string[]): Promise<MdmUserRecord[]> {
       const out: MdmUserRecord[] = [];
-      for (let i = 0; i < emails.length; i += LOOKUP_CHUNK) {
-        const chunk = emails.slice(i, i + LOOKUP_CHUNK);
+      for (const chunk of chunked(emails, LOOKUP_CHUNK)) {
         out.push(
           ...(await db
             .select()
@@ -73,10 +73,7 @@ export function createTokenReferencesRepo(db: Executor) {
 
     /** Inserts users, skipping emails a concurrent request has just taken. */
     async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += 2_000) {
-        const chunk = rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId }));
-        await db.insert(mdmUsers).values(chunk).onConflictDoNothing();
-      }
+      for (const chunk of chunked(rows, 2_000)) await db.insert(mdmUsers).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing();
     },
 
     async livePolicies(organizationId: string, platform: Platform, ids: string[]): Promise<PolicyRecord[]> {

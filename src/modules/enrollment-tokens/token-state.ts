@@ -10,8 +10,3 @@ export function effectiveState(stored: string, expireAt: Date, now: Date): Token
   if (stored === 'PENDING' && expireAt.getTime() <= now.getTime()) return 'EXPIRED';
   return stored as TokenState;
 }
-
-/** Open: can still enroll a device. What the plan's cap counts. */
-export function isOpen(stored: string, expireAt: Date, now: Date): boolean {
-  return effectiveState(stored, expireAt, now) === 'PENDING';
-}

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 
@@ -121,9 +122,8 @@ export function createTokensRepo(db: Executor) {
      */
     async insertMany(organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
       const inserted: TokenRecord[] = [];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, organizationId }));
-        inserted.push(...(await db.insert(enrollmentTokens).values(chunk).onConflictDoNothing().returning()));
+      for (const chunk of chunked(rows, INSERT_CHUNK)) {
+        inserted.push(...(await db.insert(enrollmentTokens).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
       }
       return inserted;
     },

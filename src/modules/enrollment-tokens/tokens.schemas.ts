@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../lib/idempotency.ts';
 import { LANGUAGES } from '../../lib/languages.ts';
 import { AnyObject, DateTime, Id, literals, NullableId, OrgEntityParams, OrgParams, PageQuery, ok, paginated, withErrors } from '../../lib/schemas.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
@@ -202,7 +203,7 @@ export const TokenEvent = Type.Object({
 });
 
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,255}$', description: 'Makes a retry return the first answer' })),
+  'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'Makes a retry return the first answer' })),
 });
 
 /** The route schemas of one platform, for the OpenAPI document and validation. */
