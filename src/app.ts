@@ -61,7 +61,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   // preflights (answered before auth), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
-  registerAuth(app, container.apiKeys);
+  registerAuth(app, container.auth.authenticate);
   await app.register(rateLimit, { global: false });
   registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
 

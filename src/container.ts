@@ -1,3 +1,4 @@
+import { createAuthenticator } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -40,11 +41,13 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.mailRetryBaseMs,
   });
   const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const auth = createAuthenticator({ database, clock });
   return {
     config: deps.config,
     database,
     clock,
-    apiKeys: createApiKeysService({ database, clock }),
+    auth,
+    apiKeys: createApiKeysService({ database, clock, onRevoked: auth.forget }),
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),

@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { createOutboxRepo } from '../../mail/outbox.repo.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo } from './token-references.repo.ts';

@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { idempotent } from '../../lib/idempotency.ts';
 import { checkPlanAllows, checkReferences, queueEmails, remainingCapacity, renderToken } from './token-core.ts';
 import { createTokenEventsRepo } from './token-events.repo.ts';

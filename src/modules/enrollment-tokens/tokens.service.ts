@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { checkReferences, getTokenOrFail, queueEmails, renderRows, renderToken } from './token-core.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
