@@ -10,7 +10,7 @@ import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
-import { enrollmentTokenRoutes } from './modules/enrollment-tokens/tokens.routes.ts';
+import { enrollmentTokenRoutes } from './modules/enrollment-tokens/token.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ok, paginated } from '../lib/schemas.ts';
-import { WinToken } from '../modules/enrollment-tokens/tokens.schemas.ts';
+import { WinToken } from '../modules/enrollment-tokens/token.schemas.ts';
 
 /**
  * The benchmark's ceiling: a route that answers a pre-built list page (captured from the real

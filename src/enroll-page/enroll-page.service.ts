@@ -1,9 +1,9 @@
 import type { Database } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Language } from '../modules/enrollment-tokens/tokens.schemas.ts';
+import type { Language } from '../modules/enrollment-tokens/token.schemas.ts';
 import { effectiveState } from '../modules/enrollment-tokens/token-state.ts';
-import { findTokenByLinkSecret } from '../modules/enrollment-tokens/tokens.repo.ts';
-import { enrollmentLink } from '../modules/enrollment-tokens/tokens.views.ts';
+import { findTokenByLinkSecret } from '../modules/enrollment-tokens/token.repo.ts';
+import { enrollmentLink } from '../modules/enrollment-tokens/token.views.ts';
 import { createOrganizationsRepo } from '../modules/organizations/organizations.repo.ts';
 import type { Platform } from '../platforms/platforms.ts';
 import type { EnrollPageInput } from './enroll-page.view.ts';

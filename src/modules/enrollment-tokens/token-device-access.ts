@@ -4,7 +4,7 @@ import { enrollmentTokens, mdmUsers } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { createTokenEventsRepo } from './token-events.repo.ts';
 import { effectiveState, type TokenState } from './token-state.ts';
-import { createTokensRepo, findTokenByLinkSecret } from './tokens.repo.ts';
+import { createTokensRepo, findTokenByLinkSecret } from './token.repo.ts';
 
 /**
  * The face the device protocols (Windows MS-MDE2, Apple MDM and SCEP) see of the token module:

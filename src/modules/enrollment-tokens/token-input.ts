@@ -1,7 +1,7 @@
 import type { StoredAssignment } from '../../db/schema.ts';
 import { validationError, type FieldError } from '../../errors.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
-import type { Language } from './tokens.schemas.ts';
+import type { Language } from './token.schemas.ts';
 
 /** A create, bulk or update body with the platform's names mapped to the core's. */
 export interface TokenInput {

@@ -5,8 +5,8 @@ import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import type { OrganizationRecord } from '../organizations/organizations.repo.ts';
 import type { TokenInput } from './token-input.ts';
 import type { MdmUserRecord } from './token-references.repo.ts';
-import { createTokensRepo, type NewTokenRecord, type TokenRecord } from './tokens.repo.ts';
-import { DEFAULT_DURATION } from './tokens.schemas.ts';
+import { createTokensRepo, type NewTokenRecord, type TokenRecord } from './token.repo.ts';
+import { DEFAULT_DURATION } from './token.schemas.ts';
 import type { Executor } from '../../db/client.ts';
 
 /** 25^10 ≈ 9.5e13 codes: collisions among open tokens are rare, and retried when they happen. */

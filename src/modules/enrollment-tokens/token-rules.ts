@@ -7,8 +7,8 @@ import type { AuthContext } from '../../auth/auth-context.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo } from './token-references.repo.ts';
-import { createTokensRepo, type TokenRecord, type TokenRow } from './tokens.repo.ts';
-import { loadViewContext, toTokenView, type TokenView } from './tokens.views.ts';
+import { createTokensRepo, type TokenRecord, type TokenRow } from './token.repo.ts';
+import { loadViewContext, toTokenView, type TokenView } from './token.views.ts';
 
 /** Rules the create, bulk and update paths share: one copy, called from each. */
 

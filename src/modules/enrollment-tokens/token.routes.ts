@@ -3,10 +3,10 @@ import type { preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../../permissions.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import { authOf } from '../../plugins/auth.ts';
-import type { createTokenCreateService } from './token-create.service.ts';
+import type { createTokenCreateService } from './token-lifecycle.service.ts';
 import { normalizeSendEmail, toTokenInput, toTokenPatch } from './token-input.ts';
-import { tokenRouteSchemas } from './tokens.schemas.ts';
-import type { TokensService } from './tokens.service.ts';
+import { tokenRouteSchemas } from './token.schemas.ts';
+import type { TokensService } from './token-queries.service.ts';
 
 export interface TokenRoutesOptions {
   platform: Platform;

@@ -6,12 +6,12 @@ import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
 import { idempotent } from '../../lib/idempotency.ts';
-import { checkPlanAllows, checkReferences, queueEmails, remainingCapacity, renderToken } from './token-core.ts';
+import { checkPlanAllows, checkReferences, queueEmails, remainingCapacity, renderToken } from './token-rules.ts';
 import { createTokenEventsRepo } from './token-events.repo.ts';
 import type { TokenInput } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
 import { createdChanges, insertTokenRows, newTokenRow } from './token-rows.ts';
-import type { TokenView } from './tokens.views.ts';
+import type { TokenView } from './token.views.ts';
 
 export interface BulkEntryResult {
   email: string;

@@ -4,8 +4,8 @@ import type { Platform } from '../../platforms/platforms.ts';
 import { toPolicyView } from '../policies/policies.views.ts';
 import { createTokenReferencesRepo, type EnterpriseRecord, type PolicyRecord, type VppLocationRecord } from './token-references.repo.ts';
 import { effectiveState } from './token-state.ts';
-import type { EmailSummaryRow, TokenRecord, TokenRow } from './tokens.repo.ts';
-import type { AdmToken, TokenEvent, WinToken } from './tokens.schemas.ts';
+import type { EmailSummaryRow, TokenRecord, TokenRow } from './token.repo.ts';
+import type { AdmToken, TokenEvent, WinToken } from './token.schemas.ts';
 import type { TokenEventRecord } from './token-events.repo.ts';
 
 export type WinTokenView = Static<typeof WinToken>;

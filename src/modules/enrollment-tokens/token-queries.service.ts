@@ -4,13 +4,13 @@ import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
-import { checkReferences, getTokenOrFail, queueEmails, renderRows, renderToken } from './token-core.ts';
+import { checkReferences, getTokenOrFail, queueEmails, renderRows, renderToken } from './token-rules.ts';
 import { createTokenEventsRepo, type NewTokenEvent } from './token-events.repo.ts';
 import type { TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo } from './token-references.repo.ts';
 import { effectiveState } from './token-state.ts';
-import { createTokensRepo, sweepExpiredTokens, TOKEN_SORT_FIELDS, type NewTokenRecord, type TokenFilter, type TokenRecord } from './tokens.repo.ts';
-import { toEventView, type TokenEventView, type TokenView } from './tokens.views.ts';
+import { createTokensRepo, sweepExpiredTokens, TOKEN_SORT_FIELDS, type NewTokenRecord, type TokenFilter, type TokenRecord } from './token.repo.ts';
+import { toEventView, type TokenEventView, type TokenView } from './token.views.ts';
 
 export interface TokenListQuery extends PageRequest {
   sort?: string | undefined;
