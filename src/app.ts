@@ -94,7 +94,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
   await app.register(segmentsRoutes, { segments: container.segments });
   for (const platform of PLATFORMS) {
-    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
+    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
   return app;
 }

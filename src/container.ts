@@ -9,8 +9,8 @@ import { createOutboxSender } from './mail/outbox-sender.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
-import { createTokenCreateService } from './modules/enrollment-tokens/token-lifecycle.service.ts';
-import { createTokensService } from './modules/enrollment-tokens/token-queries.service.ts';
+import { createTokenLifecycle } from './modules/enrollment-tokens/token-lifecycle.service.ts';
+import { createTokenQueries } from './modules/enrollment-tokens/token-queries.service.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
@@ -31,16 +31,19 @@ const silent = { warn: () => {}, error: () => {}, info: () => {} };
 export function createContainer(deps: ContainerDeps) {
   const { database, clock, config } = deps;
   const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
+  const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl });
+  // The sender is woken by the lifecycle after a commit that queued mail, and reports each
+  // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
+  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake() });
   const outbox = createOutboxSender({
     database,
     clock,
     mailer,
     log: deps.log ?? silent,
-    publicUrl: config.publicUrl,
+    tokens: { read: tokens.forRecipient, recordDelivery: tokenLifecycle.recordDelivery },
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
-  const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
   const auth = createAuthenticator({ database, clock });
   return {
     config: deps.config,
@@ -56,9 +59,9 @@ export function createContainer(deps: ContainerDeps) {
     enterprises: createEnterprisesService({ database }),
     mailer,
     outbox,
-    enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl }),
-    tokens: createTokensService(tokenDeps),
-    tokenCreate: createTokenCreateService(tokenDeps),
+    enrollPages: createEnrollPageService({ readToken: tokens.forRecipient }),
+    tokens,
+    tokenLifecycle,
   };
 }
 

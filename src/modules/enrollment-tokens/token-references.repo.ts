@@ -49,15 +49,6 @@ export function createTokenReferencesRepo(db: Executor) {
       return row;
     },
 
-    /** Users by id for display, deleted ones included. */
-    async usersByIds(organizationId: string, ids: string[]): Promise<Pick<MdmUserRecord, 'id' | 'email'>[]> {
-      if (ids.length === 0) return [];
-      return db
-        .select({ id: mdmUsers.id, email: mdmUsers.email })
-        .from(mdmUsers)
-        .where(and(eq(mdmUsers.organizationId, organizationId), inArray(mdmUsers.id, ids)));
-    },
-
     async liveUsersByEmails(organizationId: string, emails: string[]): Promise<MdmUserRecord[]> {
       const out: MdmUserRecord[] = [];
       for (const chunk of chunked(emails, LOOKUP_CHUNK)) {
@@ -71,9 +62,13 @@ export function createTokenReferencesRepo(db: Executor) {
       return out;
     },
 
-    /** Inserts users, skipping emails a concurrent request has just taken. */
-    async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<void> {
-      for (const chunk of chunked(rows, 2_000)) await db.insert(mdmUsers).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing();
+    /** Inserts users, skipping emails a concurrent request has just taken; returns those it inserted. */
+    async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<MdmUserRecord[]> {
+      const inserted: MdmUserRecord[] = [];
+      for (const chunk of chunked(rows, 2_000)) {
+        inserted.push(...(await db.insert(mdmUsers).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
+      }
+      return inserted;
     },
 
     async livePolicies(organizationId: string, platform: Platform, ids: string[]): Promise<PolicyRecord[]> {

@@ -1,56 +1,54 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preValidationAsyncHookHandler } from 'fastify';
 import type { Permission } from '../../permissions.ts';
-import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
+import type { Platform } from '../../platforms/platforms.ts';
 import { authOf } from '../../plugins/auth.ts';
-import type { createTokenCreateService } from './token-lifecycle.service.ts';
 import { normalizeSendEmail, toTokenInput, toTokenPatch } from './token-input.ts';
-import { tokenRouteSchemas } from './token.schemas.ts';
-import type { TokensService } from './token-queries.service.ts';
+import type { TokenLifecycle } from './token-lifecycle.service.ts';
+import type { TokenQueries } from './token-queries.service.ts';
+import { TOKEN_ROUTE_SCHEMAS, type TokenListQueryParams } from './token.schemas.ts';
 
 export interface TokenRoutesOptions {
   platform: Platform;
-  tokens: TokensService;
-  tokenCreate: ReturnType<typeof createTokenCreateService>;
+  tokens: TokenQueries;
+  lifecycle: TokenLifecycle;
 }
-
-type Query = { page?: number; limit?: number; sort?: string; 'show-deleted'?: boolean } & Record<string, unknown>;
-type Body = Record<string, unknown>;
 
 const sendEmailAsJoiDoes: preValidationAsyncHookHandler = async (request) => normalizeSendEmail(request.body);
 
+/** The list's policy filter: `win-policy` on Windows, `adm-policy` on Apple (each schema admits its own). */
+function policyFilterOf(query: TokenListQueryParams): string | undefined {
+  return 'win-policy' in query ? query['win-policy'] : 'adm-policy' in query ? query['adm-policy'] : undefined;
+}
+
 /** The enrollment-token API of one platform; the same plugin serves Windows and Apple. */
-export const enrollmentTokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { platform, tokens, tokenCreate }) => {
-  const n = PLATFORM_NAMES[platform];
-  const schemas = tokenRouteSchemas(platform);
+export const enrollmentTokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { platform, tokens, lifecycle }) => {
+  const schemas = TOKEN_ROUTE_SCHEMAS[platform];
   const base = `/v1/organizations/:organizationId/mdm/${platform}/enterprise/enrollment-tokens`;
-  const permission = (action: string) => ({ permission: `mdm.${platform}.enrollmentToken.${action}` as Permission });
-  const idempotencyKey = (headers: Record<string, unknown>) => headers['idempotency-key'] as string | undefined;
+  const permission = (action: 'list' | 'get' | 'create' | 'update' | 'remove'): { permission: Permission } => ({ permission: `mdm.${platform}.enrollmentToken.${action}` });
 
   app.get(base, { schema: schemas.list, config: permission('list') }, async (request) => {
-    const q = request.query as Query;
+    const query = request.query;
     const data = await tokens.list(authOf(request), platform, {
-      page: q.page ?? 1,
-      limit: q.limit ?? 25,
-      sort: q.sort,
-      mdmUserId: q['mdm-user'] as string | undefined,
-      policyId: q[n.policyFilter] as string | undefined,
-      showDeleted: q['show-deleted'] ?? false,
+      page: query.page ?? 1,
+      limit: query.limit ?? 25,
+      sort: query.sort,
+      mdmUserId: query['mdm-user'],
+      policyId: policyFilterOf(query),
+      showDeleted: query['show-deleted'] ?? false,
     });
     return { status: true as const, data };
   });
 
   app.post(base, { schema: schemas.create, config: permission('create'), preValidation: sendEmailAsJoiDoes }, async (request) => {
-    const body = request.body as Body;
-    const input = toTokenInput(platform, body);
-    const data = await tokenCreate.create(authOf(request), platform, body.mdmUserId as string, input, idempotencyKey(request.headers));
+    const { body } = request;
+    const data = await lifecycle.issue(authOf(request), platform, body.mdmUserId, toTokenInput(body), request.headers['idempotency-key']);
     return { status: true as const, data };
   });
 
   app.post(`${base}/bulk`, { schema: schemas.bulk, config: permission('create'), preValidation: sendEmailAsJoiDoes }, async (request) => {
-    const body = request.body as Body;
-    const input = toTokenInput(platform, body);
-    const data = await tokenCreate.bulkCreate(authOf(request), platform, body.userEmails as string[], input, idempotencyKey(request.headers));
+    const { body } = request;
+    const data = await lifecycle.issueBulk(authOf(request), platform, body.userEmails, toTokenInput(body), request.headers['idempotency-key']);
     return { status: true as const, data };
   });
 
@@ -59,20 +57,19 @@ export const enrollmentTokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions
   });
 
   app.put(`${base}/:id`, { schema: schemas.update, config: permission('update') }, async (request) => {
-    const patch = toTokenPatch(platform, request.body as Body);
-    return { status: true as const, data: await tokens.update(authOf(request), platform, request.params.id, patch) };
+    return { status: true as const, data: await lifecycle.update(authOf(request), platform, request.params.id, toTokenPatch(request.body)) };
   });
 
   app.delete(`${base}/:id`, { schema: schemas.revoke, config: permission('remove') }, async (request) => {
-    return { status: true as const, data: await tokens.revoke(authOf(request), platform, request.params.id) };
+    return { status: true as const, data: await lifecycle.revoke(authOf(request), platform, request.params.id) };
   });
 
   app.post(`${base}/:id/send-email`, { schema: schemas.sendEmail, config: permission('create') }, async (request) => {
-    return { status: true as const, data: await tokens.resendEmail(authOf(request), platform, request.params.id) };
+    return { status: true as const, data: await lifecycle.resendEmail(authOf(request), platform, request.params.id) };
   });
 
   app.get(`${base}/:id/events`, { schema: schemas.events, config: permission('get') }, async (request) => {
-    const { page = 1, limit = 25 } = request.query as Query;
+    const { page = 1, limit = 25 } = request.query;
     return { status: true as const, data: await tokens.events(authOf(request), platform, request.params.id, { page, limit }) };
   });
 };
