@@ -2,8 +2,7 @@ import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
-import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Container } from './container.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
@@ -33,10 +32,12 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Sees every route as it registers; tests build their route-driven suites from it. */
   onRoute?: (route: RouteOptions) => void;
+  /** Routes of tools outside the product, registered last (the benchmark's ceiling, bench/). */
+  routes?: FastifyPluginAsync[];
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger, onRoute }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger, onRoute, routes = [] }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = container;
   const https = config.publicUrl.startsWith('https:');
   const app = Fastify({
@@ -83,7 +84,6 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
-  if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
@@ -96,5 +96,6 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
+  for (const plugin of routes) await app.register(plugin);
   return app;
 }

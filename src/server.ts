@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from './app.ts';
+import { buildApp, type BuildAppOptions } from './app.ts';
 import type { Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -18,12 +18,12 @@ export interface RunningServer {
 }
 
 /** Opens the database, migrates it, builds the app and listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await runMigrations(database, config.databaseUrl);
   const log = pino(loggerOptions(config)) as FastifyBaseLogger;
   const container = createContainer({ config, database, clock: systemClock, log });
-  const app = await buildApp({ container, logger: log });
+  const app = await buildApp({ container, logger: log, ...options });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
