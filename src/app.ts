@@ -2,8 +2,7 @@ import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
-import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Container } from './container.ts';
 import { registerConsole } from './console/console.plugin.ts';
 import { createSessionAuthenticator } from './console/session-auth.ts';
@@ -15,7 +14,7 @@ import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
 import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
-import { enrollmentTokenRoutes } from './modules/enrollment-tokens/tokens.routes.ts';
+import { enrollmentTokenRoutes } from './modules/enrollment-tokens/token.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
@@ -44,10 +43,12 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Sees every route as it registers; tests build their route-driven suites from it. */
   onRoute?: (route: RouteOptions) => void;
+  /** Routes of tools outside the product, registered last (the benchmark's ceiling, bench/). */
+  routes?: FastifyPluginAsync[];
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger, onRoute }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger, onRoute, routes = [] }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = container;
   const https = config.publicUrl.startsWith('https:');
   const app = Fastify({
@@ -76,7 +77,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
   const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
-  registerAuth(app, container.apiKeys, consoleSessions.authenticate);
+  registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
   await app.register(rateLimit, { global: false });
   registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
 
@@ -99,7 +100,6 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
 
   await app.register(healthRoutes, { ping: container.database.ping });
   await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
-  if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
   await registerConsole(app, { container, authenticator: consoleSessions });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
@@ -122,7 +122,7 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   await app.register(segmentsRoutes, { segments: container.segments });
   await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
-    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
+    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
   await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
   await app.register(windowsRoutes, {
@@ -131,5 +131,6 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
     wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
+  for (const plugin of routes) await app.register(plugin);
   return app;
 }

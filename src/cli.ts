@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.ts';
+import { mintApiKey } from './auth/api-key-credentials.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { BackupError, restoreBackup, writeBackup } from './db/backup.ts';
@@ -9,7 +10,7 @@ import { AppError } from './errors.ts';
 import { systemClock } from './lib/clock.ts';
 import { createCapturedEmailsRepo } from './mail/captured.repo.ts';
 import { createApiKeysRepo } from './modules/api-keys/api-keys.repo.ts';
-import { checkNewKey, liveAdminKeys, mintApiKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
+import { checkNewKey, liveAdminKeys, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
 import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';

@@ -30,8 +30,6 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
-  /** A captured list page for the benchmark's ceiling route (bench/); unset in production. */
-  benchCeilingFile: string | undefined;
   /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
   rateLimitPerMinute: number;
   /** The rate limit's window: a minute; only tests shorten it. */
@@ -189,7 +187,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
-    benchCeilingFile: env.BENCH_CEILING_FILE || undefined,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
     corsOrigins: origins(env, 'CORS_ORIGINS'),

@@ -1,3 +1,4 @@
+import { createAuthenticator } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -10,8 +11,9 @@ import { createConsoleSessionsService } from './console/console-sessions.service
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
-import { createTokenCreateService } from './modules/enrollment-tokens/token-create.service.ts';
-import { createTokensService } from './modules/enrollment-tokens/tokens.service.ts';
+import { createTokenLifecycle } from './modules/enrollment-tokens/token-lifecycle.service.ts';
+import { createTokenQueries } from './modules/enrollment-tokens/token-queries.service.ts';
+import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
@@ -51,12 +53,16 @@ const silent = { warn: () => {}, error: () => {}, info: () => {} };
 export function createContainer(deps: ContainerDeps) {
   const { database, clock, config } = deps;
   const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
+  const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl });
+  // The sender is woken by the lifecycle after a commit that queued mail, and reports each
+  // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
+  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake() });
   const outbox = createOutboxSender({
     database,
     clock,
     mailer,
     log: deps.log ?? silent,
-    publicUrl: config.publicUrl,
+    tokens: { read: tokens.forRecipient, recordDelivery: tokenLifecycle.recordDelivery },
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
@@ -66,7 +72,6 @@ export function createContainer(deps: ContainerDeps) {
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
   const appleDeps = { database, clock, ca: certificateAuthority };
-  const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
   const metrics = createMetrics({ database, clock });
   const resolve = deps.resolveHost ?? systemResolver;
   const webhookSender = createWebhookSender({
@@ -83,13 +88,15 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.webhookRetryBaseMs,
     onAttempt: metrics.webhookAttempt,
   });
-  const apiKeys = createApiKeysService({ database, clock });
+  const auth = createAuthenticator({ database, clock });
+  const apiKeys = createApiKeysService({ database, clock, onRevoked: auth.forget });
   return {
     config: deps.config,
     database,
     clock,
+    auth,
     apiKeys,
-    consoleSessions: createConsoleSessionsService({ database, clock, apiKeys }),
+    consoleSessions: createConsoleSessionsService({ database, clock, auth }),
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
@@ -98,9 +105,14 @@ export function createContainer(deps: ContainerDeps) {
     enterprises: createEnterprisesService({ database }),
     mailer,
     outbox,
-    enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl, applePushTopic: pushCertificates.topicOf }),
-    tokens: createTokensService(tokenDeps),
-    tokenCreate: createTokenCreateService(tokenDeps),
+    enrollPages: createEnrollPageService({
+      readToken: tokens.forRecipient,
+      publicUrl: config.publicUrl,
+      applePushTopic: pushCertificates.topicOf,
+      windowsUsername: async (linkSecret) => (await findTokenForDeviceByLinkSecret(database.db, linkSecret, clock.now()))?.email,
+    }),
+    tokens,
+    tokenLifecycle,
     certificateAuthority,
     windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
     windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, clientCertHeader: config.mdmClientCertHeader }),

@@ -8,7 +8,7 @@ export interface BackgroundJobs {
 /** Periodic work of a running server: each job finishes its current run before stop resolves. */
 export function startBackgroundJobs(container: Container, log: FastifyBaseLogger): BackgroundJobs {
   const jobs: Array<{ name: string; everyMs: number; run: () => Promise<unknown> }> = [
-    { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokens.sweepExpired() },
+    { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokenLifecycle.sweepExpired() },
   ];
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from './app.ts';
+import { buildApp, type BuildAppOptions } from './app.ts';
 import { listenUrl, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -32,7 +32,7 @@ async function freePort(host: string): Promise<number> {
  * Opens the database, migrates it, builds the app and listens. The embedded database is opened
  * as its directory's only owner: a second server on it gets DataDirBusyError, having written nothing.
  */
-export async function startServer(given: Config): Promise<RunningServer> {
+export async function startServer(given: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
   const database = await openDatabase({
     databaseUrl: given.databaseUrl,
     dataDir: given.dataDir,
@@ -42,14 +42,14 @@ export async function startServer(given: Config): Promise<RunningServer> {
     whenOwned: 'refuse',
   });
   try {
-    return await serveOn(database, given);
+    return await serveOn(database, given, options);
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
   }
 }
 
-async function serveOn(database: Database, given: Config): Promise<RunningServer> {
+async function serveOn(database: Database, given: Config, options: Pick<BuildAppOptions, 'routes'>): Promise<RunningServer> {
   let config = given;
   await runMigrations(database);
   if (config.port === 0 && config.publicUrlFromListen) {
@@ -60,8 +60,8 @@ async function serveOn(database: Database, given: Config): Promise<RunningServer
   // The server key is read (or made, on the embedded database) once this process owns the directory.
   const secretKey = loadSecretKey(config);
   const container = createContainer({ config, database, clock: systemClock, log, secretKey });
-  const stopWatching = await container.apiKeys.watchChanges();
-  const app = await buildApp({ container, logger: log });
+  const stopWatching = await container.auth.watchChanges();
+  const app = await buildApp({ container, logger: log, ...options });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

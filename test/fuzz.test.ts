@@ -17,7 +17,7 @@ import type { FastifySchema } from 'fastify';
 import { ERRORS } from '../src/errors.ts';
 import { ID_PATTERN } from '../src/lib/ids.ts';
 import { createApiKeysRepo } from '../src/modules/api-keys/api-keys.repo.ts';
-import { mintApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { mintApiKey } from '../src/auth/api-key-credentials.ts';
 import { PERMISSIONS } from '../src/permissions.ts';
 import type { Platform } from '../src/platforms/platforms.ts';
 import { createDbProbe } from './helpers/db-probe.ts';

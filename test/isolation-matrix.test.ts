@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { ID_PATTERN } from '../src/lib/ids.ts';
 import { createApiKeysRepo } from '../src/modules/api-keys/api-keys.repo.ts';
-import { mintApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { mintApiKey } from '../src/auth/api-key-credentials.ts';
 import type { Platform } from '../src/platforms/platforms.ts';
 import { createValidatorCompiler } from '../src/plugins/validation.ts';
 import { changedTables, createDbProbe } from './helpers/db-probe.ts';

@@ -3,7 +3,9 @@ import { AppError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { digestsEqual, randomToken, sha256 } from '../lib/secrets.ts';
 import { createApiKeysRepo } from '../modules/api-keys/api-keys.repo.ts';
-import { grantsOf, type ApiKeysService, type AuthContext } from '../modules/api-keys/api-keys.service.ts';
+import { grantsOf } from '../auth/api-key-credentials.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import { expandGrants } from '../permissions.ts';
 import { createConsoleSessionsRepo } from './console-sessions.repo.ts';
 
@@ -51,7 +53,7 @@ function parseCookie(value: string): { organizationId: string; secret: string; s
   return { organizationId: match[1]!, secret: match[2]!, secretHash: sha256(match[2]!) };
 }
 
-export function createConsoleSessionsService(deps: { database: Database; clock: Clock; apiKeys: ApiKeysService }) {
+export function createConsoleSessionsService(deps: { database: Database; clock: Clock; auth: Authenticator }) {
   const repo = () => createConsoleSessionsRepo(deps.database.db);
 
   const viewOf = (auth: AuthContext, key: { id: string; name: string; prefix: string }, secret: string, expiresAt: Date): ConsoleSessionView => ({
@@ -66,7 +68,7 @@ export function createConsoleSessionsService(deps: { database: Database; clock: 
   return {
     /** Exchanges an API key (401 when it is unknown, revoked or expired) for a new session. */
     async signIn(apiKey: string): Promise<{ cookieValue: string; view: ConsoleSessionView; maxAgeSeconds: number }> {
-      const auth = await deps.apiKeys.authenticate(apiKey);
+      const auth = await deps.auth.authenticate(apiKey);
       const key = await createApiKeysRepo(deps.database.db).get(auth.organization.id, auth.keyId);
       if (!key) throw new AppError('INVALID_TOKEN');
       const now = deps.clock.now();

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import type { AuthContext } from '../modules/api-keys/api-keys.service.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
 import { csrfTokensEqual, type ConsoleSessionsService, type SessionAuth } from './console-sessions.service.ts';
 
 export const CSRF_HEADER = 'x-csrf-token';

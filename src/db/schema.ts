@@ -142,19 +142,24 @@ export interface StoredAssignment {
   priority: number;
 }
 
+/** What a token's state column may hold (CONTRACT.md section 4, States). */
+export const TOKEN_STATES = ['PENDING', 'DONE', 'DELETED', 'EXPIRED'] as const;
+export type TokenState = (typeof TOKEN_STATES)[number];
+
 export const enrollmentTokens = pgTable(
   'enrollment_tokens',
   {
     id: id().primaryKey(),
     organizationId: id('organization_id').notNull().references(() => organizations.id),
-    platform: text('platform').notNull(),
+    /** A Platform of src/platforms/platforms.ts (spelled out here: db/ imports nothing above it). */
+    platform: text('platform').$type<'windows' | 'apple'>().notNull(),
     enterpriseId: id('enterprise_id').notNull(),
     deviceId: id('device_id'),
     mdmUserId: id('mdm_user_id').notNull(),
     displayName: text('display_name').notNull().default(''),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
-    /** Stored state; PENDING past expire_at reads as EXPIRED (see tokens/token-state.ts). */
-    state: text('state').notNull(),
+    /** Stored state; PENDING past expire_at reads as EXPIRED (modules/enrollment-tokens/token-state.ts). */
+    state: text('state').$type<TokenState>().notNull(),
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     type: text('type').notNull(),
     subType: text('sub_type').notNull(),

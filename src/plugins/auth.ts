@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import type { ApiKeysService, AuthContext } from '../modules/api-keys/api-keys.service.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
 import { isAllowed, type Permission } from '../permissions.ts';
 
 declare module 'fastify' {
@@ -31,7 +31,7 @@ function bearer(header: string | undefined): string | undefined {
  */
 export function registerAuth(
   app: FastifyInstance,
-  apiKeys: ApiKeysService,
+  authenticate: (secret: string) => Promise<AuthContext>,
   /** The admin console's session cookie, accepted in place of a bearer (src/console/session-auth.ts). */
   session?: (request: FastifyRequest) => Promise<AuthContext | undefined>,
 ): void {
@@ -40,7 +40,7 @@ export function registerAuth(
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
     const secret = bearer(request.headers.authorization);
-    const auth = secret ? await apiKeys.authenticate(secret) : await session?.(request);
+    const auth = secret ? await authenticate(secret) : await session?.(request);
     if (!auth) throw new AppError('NO_AUTH_TOKEN');
     const orgParam = (request.params as { organizationId?: string }).organizationId;
     if (orgParam !== undefined) {

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
-import { enrollmentTokens, mdmUsers } from '../db/schema.ts';
+import { enrollmentTokens, mdmUsers, type TokenState } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { effectiveState } from '../modules/enrollment-tokens/token-state.ts';
 import { enabledEndpoints, insertDeliveries, type NewWebhookDelivery } from './webhooks.repo.ts';
@@ -95,7 +95,7 @@ async function tokenSnapshots(db: Executor, organizationId: string, ids: string[
 
 function stateAfter(event: TokenAuditEvent, token: TokenSnapshot): string {
   const change = event.changes?.state as { to?: unknown } | undefined;
-  return typeof change?.to === 'string' ? change.to : effectiveState(token.state, token.expireAt, event.at);
+  return typeof change?.to === 'string' ? change.to : effectiveState(token.state as TokenState, token.expireAt, event.at);
 }
 
 function emailOf(changes: Record<string, unknown> | undefined): NonNullable<WebhookPayload['data']['email']> {

@@ -3,7 +3,7 @@ import { notFound, validationError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { toPage, type Page, type PageRequest } from '../lib/pagination.ts';
-import type { AuthContext } from '../modules/api-keys/api-keys.service.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
 import { AddressRefusedError, checkedAddresses, hostOf, type HostResolver } from './address-policy.ts';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.ts';
 import { newWebhookSecret } from './webhook-signing.ts';

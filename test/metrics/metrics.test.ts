@@ -85,7 +85,7 @@ describe('/metrics', () => {
     const ids: string[] = [];
     for (const duration of [60, 3600, 3600, 3600]) ids.push((await createToken(ctx, t.adminKey, t.org.id, 'windows', { mdmUserId: user.id, sendEmail: false, duration })).body.data.id);
     await call(ctx.app, t.adminKey, { method: 'DELETE', url: `${tokensPath(t.org.id, 'windows')}/${ids[1]}` });
-    await ctx.container.tokens.redeem(t.org.id, 'windows', ids[2]!, 'abcdefabcdefabcdefabcdef');
+    await ctx.container.tokenLifecycle.redeem(t.org.id, 'windows', ids[2]!, 'abcdefabcdefabcdefabcdef');
     ctx.clock.advance(61_000);
     assert.deepEqual(await tokens(), { PENDING: before.PENDING! + 1, DONE: before.DONE! + 1, DELETED: before.DELETED! + 1, EXPIRED: before.EXPIRED! + 1 });
   });

@@ -73,9 +73,9 @@ describe('token changes become webhook events', () => {
     await smtp.start();
     const expiring = await createToken(ctx, t.adminKey, t.org.id, 'windows', { mdmUserId: user.id, sendEmail: false, duration: 60 });
     const redeemed = await createToken(ctx, t.adminKey, t.org.id, 'windows', { mdmUserId: user.id, sendEmail: false, duration: 3600 });
-    await ctx.container.tokens.redeem(t.org.id, 'windows', redeemed.body.data.id, 'abcdefabcdefabcdefabcdef');
+    await ctx.container.tokenLifecycle.redeem(t.org.id, 'windows', redeemed.body.data.id, 'abcdefabcdefabcdefabcdef');
     ctx.clock.advance(61_000);
-    await ctx.container.tokens.sweepExpired();
+    await ctx.container.tokenLifecycle.sweepExpired();
 
     const byToken = (id: string) => queued(t).then((all) => all.filter((e) => e.tokenId === id));
     const failed = await byToken(failing.body.data.id);

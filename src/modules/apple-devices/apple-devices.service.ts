@@ -2,7 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createAppleDevicesRepo, type AppleDeviceRecord } from './apple-devices.repo.ts';
 import { APPLE_DEVICE_SORT_FIELDS, type AppleDeviceView } from './apple-devices.schemas.ts';
 

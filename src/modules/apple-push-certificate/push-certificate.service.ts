@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { encryptSecret, type SecretKey } from '../../pki/secret-key.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { parsePushCertificate } from './push-certificate.parse.ts';
 import { createPushCertificateRepo, type PushCertificateRecord } from './push-certificate.repo.ts';
 import type { PushCertificateView } from './push-certificate.schemas.ts';

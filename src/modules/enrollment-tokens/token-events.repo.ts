@@ -1,8 +1,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
-import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
 export type NewTokenEvent = Omit<typeof tokenEvents.$inferInsert, 'id' | 'organizationId'>;
@@ -15,11 +15,7 @@ export function createTokenEventsRepo(db: Executor) {
   return {
     async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
       // Small statements: building one never holds the event loop long (/healthz under a bulk).
-      for (let i = 0; i < events.length; i += 1_000) {
-        await db.insert(tokenEvents).values(events.slice(i, i + 1_000).map((e) => ({ ...e, organizationId })));
-      }
-      // The webhook outbox: written with the audit event, in the same transaction.
-      await enqueueWebhookEvents(db, organizationId, events);
+      for (const chunk of chunked(events, 1_000)) await db.insert(tokenEvents).values(chunk.map((e) => ({ ...e, organizationId })));
     },
     async listForToken(organizationId: string, tokenId: string, { page, limit }: PageRequest): Promise<{ items: TokenEventRecord[]; total: number }> {
       const where = and(eq(tokenEvents.organizationId, organizationId), eq(tokenEvents.tokenId, tokenId));

@@ -3,7 +3,7 @@ import { notFound } from '../../errors.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { createWindowsDevicesRepo, type WindowsDeviceRecord } from '../../protocols/windows/windows-devices.repo.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { WINDOWS_DEVICE_SORT_FIELDS, type WindowsDeviceView } from './windows-devices.schemas.ts';
 
 export function toWindowsDeviceView(row: WindowsDeviceRecord): WindowsDeviceView {

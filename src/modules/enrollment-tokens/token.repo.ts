@@ -1,8 +1,10 @@
-import { and, asc, desc, eq, gt, inArray, lte, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
+import { stateSql } from './token-state.ts';
 
 export type TokenRecord = typeof enrollmentTokens.$inferSelect;
 export type NewTokenRecord = typeof enrollmentTokens.$inferInsert;
@@ -76,7 +78,7 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
     updatedAt: enrollmentTokens.updatedAt,
     expireAt: enrollmentTokens.expireAt,
     displayName: enrollmentTokens.displayName,
-    state: sql`(case when ${enrollmentTokens.state} = 'PENDING' and ${enrollmentTokens.expireAt} <= ${p('now')}::timestamptz then 'EXPIRED' else ${enrollmentTokens.state} end)`,
+    state: stateSql(sql`${p('now')}::timestamptz`).effective,
     type: enrollmentTokens.type,
     subType: enrollmentTokens.subType,
     'mdmUser.email': mdmUsers.email,
@@ -113,7 +115,7 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
  */
 const INSERT_CHUNK = 250;
 
-export function createTokensRepo(db: Executor) {
+export function createTokenRepo(db: Executor) {
   const scope = (organizationId: string, platform: Platform) =>
     and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.platform, platform));
 
@@ -124,17 +126,30 @@ export function createTokensRepo(db: Executor) {
      */
     async insertMany(organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
       const inserted: TokenRecord[] = [];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, organizationId }));
-        inserted.push(...(await db.insert(enrollmentTokens).values(chunk).onConflictDoNothing().returning()));
+      for (const chunk of chunked(rows, INSERT_CHUNK)) {
+        inserted.push(...(await db.insert(enrollmentTokens).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
       }
       return inserted;
     },
 
-    /** forUpdate locks the row to the end of the transaction: a change then diffs from what it replaces. */
-    async get(organizationId: string, platform: Platform, id: string, options: { forUpdate?: boolean } = {}): Promise<TokenRecord | undefined> {
-      const query = db.select().from(enrollmentTokens).where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id))).limit(1);
-      const [row] = options.forUpdate ? await query.for('update') : await query;
+    /** The stored token alone: whether it exists, and its state. */
+    async get(organizationId: string, platform: Platform, id: string): Promise<TokenRecord | undefined> {
+      const [row] = await db.select().from(enrollmentTokens).where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id))).limit(1);
+      return row;
+    },
+
+    /**
+     * One token with what its view shows. forUpdate locks the token's row to the end of the
+     * transaction, so a change diffs from exactly what it replaces.
+     */
+    async findRow(organizationId: string, platform: Platform, id: string, options: { forUpdate?: boolean } = {}): Promise<TokenRow | undefined> {
+      const query = db
+        .select(viewColumns)
+        .from(enrollmentTokens)
+        .leftJoin(mdmUsers, userOfToken)
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id)))
+        .limit(1);
+      const [row] = options.forUpdate ? await query.for('update', { of: enrollmentTokens }) : await query;
       return row;
     },
 
@@ -171,7 +186,7 @@ export function createTokensRepo(db: Executor) {
       const [row] = await db
         .update(enrollmentTokens)
         .set({ ...set, updatedAt: now })
-        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)))
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), stateSql(now).open))
         .returning();
       return row;
     },
@@ -194,17 +209,14 @@ export function createTokensRepo(db: Executor) {
       const [row] = await db
         .update(enrollmentTokens)
         .set({ state: 'DONE', deviceId, doneAt: now, updatedAt: now })
-        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)))
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), stateSql(now).open))
         .returning();
       return row;
     },
 
     /** Open tokens of the organization on both platforms: what the plan's cap limits. */
     async countOpen(organizationId: string, now: Date): Promise<number> {
-      return db.$count(
-        enrollmentTokens,
-        and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)),
-      );
+      return db.$count(enrollmentTokens, and(eq(enrollmentTokens.organizationId, organizationId), stateSql(now).open));
     },
 
     /** Serializes the creates of one organization while a capped plan is checked. */
@@ -212,20 +224,6 @@ export function createTokensRepo(db: Executor) {
       await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('update');
     },
 
-    /** Tokens with what their views need, in no particular order. */
-    async findRowsByIds(organizationId: string, ids: string[]): Promise<TokenRow[]> {
-      if (ids.length === 0) return [];
-      return db
-        .select(viewColumns)
-        .from(enrollmentTokens)
-        .leftJoin(mdmUsers, userOfToken)
-        .where(and(eq(enrollmentTokens.organizationId, organizationId), inArray(enrollmentTokens.id, ids)));
-    },
-
-    async findByIds(organizationId: string, ids: string[]): Promise<TokenRecord[]> {
-      if (ids.length === 0) return [];
-      return db.select().from(enrollmentTokens).where(and(eq(enrollmentTokens.organizationId, organizationId), inArray(enrollmentTokens.id, ids)));
-    },
   };
 }
 
@@ -238,6 +236,27 @@ export async function findTokenByLinkSecret(db: Executor, linkSecret: string): P
   return row;
 }
 
+export type RecipientKey = { organizationId: string; tokenId: string } | { linkSecret: string };
+
+/**
+ * A token with its organization's name, for the one who receives it: by id for the email, by
+ * link secret for the enrollment page. The secret is the credential, so that lookup is not
+ * scoped by organization: the organization comes from the row.
+ */
+export async function findTokenForRecipient(db: Executor, key: RecipientKey): Promise<{ token: TokenRecord; organizationName: string } | undefined> {
+  const where =
+    'linkSecret' in key
+      ? eq(enrollmentTokens.linkSecret, key.linkSecret)
+      : and(eq(enrollmentTokens.organizationId, key.organizationId), eq(enrollmentTokens.id, key.tokenId));
+  const [row] = await db
+    .select({ token: enrollmentTokens, organizationName: organizations.name })
+    .from(enrollmentTokens)
+    .innerJoin(organizations, eq(organizations.id, enrollmentTokens.organizationId))
+    .where(where)
+    .limit(1);
+  return row;
+}
+
 /**
  * Stores EXPIRED on PENDING tokens whose expireAt has passed, across organizations, a batch at
  * a time. updatedAt becomes expireAt: the instant the token started reading as EXPIRED.
@@ -246,12 +265,12 @@ export async function sweepExpiredTokens(db: Executor, now: Date, batch: number)
   const due = db
     .select({ id: enrollmentTokens.id })
     .from(enrollmentTokens)
-    .where(and(eq(enrollmentTokens.state, 'PENDING'), lte(enrollmentTokens.expireAt, now)))
+    .where(stateSql(now).expiredUnswept)
     .limit(batch)
     .for('update', { skipLocked: true });
   return db
     .update(enrollmentTokens)
     .set({ state: 'EXPIRED', updatedAt: sql`${enrollmentTokens.expireAt}` })
-    .where(and(inArray(enrollmentTokens.id, due), eq(enrollmentTokens.state, 'PENDING')))
+    .where(and(inArray(enrollmentTokens.id, due), stateSql(now).expiredUnswept))
     .returning({ id: enrollmentTokens.id, organizationId: enrollmentTokens.organizationId, expireAt: enrollmentTokens.expireAt });
 }

@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.ts';
-import { idempotencyKeys } from '../../db/schema.ts';
-import { AppError } from '../../errors.ts';
-import { hashRequest } from '../../lib/canonical-json.ts';
+import type { Db, Tx } from '../db/client.ts';
+import { idempotencyKeys } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { hashRequest } from './canonical-json.ts';
 
 export interface IdempotencyRequest {
   organizationId: string;

@@ -1,41 +1,53 @@
 import type { Static } from 'typebox';
 import type { Executor } from '../../db/client.ts';
+import { isLanguage } from '../../lib/languages.ts';
+import type { RecipientToken } from '../../mail/recipient-token.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { toPolicyView } from '../policies/policies.views.ts';
+import type { TokenEventRecord } from './token-events.repo.ts';
 import { createTokenReferencesRepo, type EnterpriseRecord, type PolicyRecord, type VppLocationRecord } from './token-references.repo.ts';
 import { effectiveState } from './token-state.ts';
-import type { EmailSummaryRow, TokenRecord, TokenRow } from './tokens.repo.ts';
-import type { AdmToken, TokenEvent, WinToken } from './tokens.schemas.ts';
-import type { TokenEventRecord } from './token-events.repo.ts';
+import type { AdmToken, TokenEvent, WinToken } from './token.schemas.ts';
+import type { EmailSummaryRow, TokenRecord, TokenRow } from './token.repo.ts';
 
 export type WinTokenView = Static<typeof WinToken>;
 export type AdmTokenView = Static<typeof AdmToken>;
 export type TokenView = WinTokenView | AdmTokenView;
 export type TokenEventView = Static<typeof TokenEvent>;
 
+/** The policies and VPP locations a write has already loaded (to check them), by id. */
+export interface LoadedReferences {
+  policies: Map<string, PolicyRecord>;
+  vppLocations: Map<string, VppLocationRecord>;
+}
+
 /** What a page of tokens references beyond its rows, loaded once for the page. */
-export interface TokenViewContext {
+export interface TokenViewContext extends LoadedReferences {
   now: Date;
   publicUrl: string;
   enterprise: EnterpriseRecord;
-  policies: Map<string, PolicyRecord>;
-  vppLocations: Map<string, VppLocationRecord>;
 }
 
 export function enrollmentLink(publicUrl: string, linkSecret: string): string {
   return `${publicUrl}/enroll/${linkSecret}`;
 }
 
+/**
+ * Loads what the rows reference and `loaded` does not already hold. A write passes the
+ * references it checked, so answering it reads nothing more (the enterprise is cached).
+ */
 export async function loadViewContext(
   db: Executor,
   organizationId: string,
   platform: Platform,
-  rows: TokenRow[],
+  tokens: TokenRecord[],
   base: { now: Date; publicUrl: string },
+  loaded: LoadedReferences = { policies: new Map(), vppLocations: new Map() },
 ): Promise<TokenViewContext> {
   const refs = createTokenReferencesRepo(db);
-  const policyIds = [...new Set(rows.flatMap((r) => r.token.policyAssignments.map((a) => a.policyId)))];
-  const vppIds = [...new Set(rows.flatMap((r) => (r.token.vppLocationId ? [r.token.vppLocationId] : [])))];
+  const missing = <T>(ids: string[], have: Map<string, T>) => [...new Set(ids)].filter((id) => !have.has(id));
+  const policyIds = missing(tokens.flatMap((t) => t.policyAssignments.map((a) => a.policyId)), loaded.policies);
+  const vppIds = missing(tokens.flatMap((t) => (t.vppLocationId ? [t.vppLocationId] : [])), loaded.vppLocations);
   const [enterprise, policies, vpp] = await Promise.all([
     refs.enterprise(organizationId, platform),
     refs.policiesByIds(organizationId, policyIds),
@@ -45,9 +57,23 @@ export async function loadViewContext(
   return {
     ...base,
     enterprise,
-    policies: new Map(policies.map((p) => [p.id, p])),
-    vppLocations: new Map(vpp.map((v) => [v.id, v])),
+    policies: new Map([...loaded.policies, ...policies.map((p) => [p.id, p] as const)]),
+    vppLocations: new Map([...loaded.vppLocations, ...vpp.map((v) => [v.id, v] as const)]),
   };
+}
+
+/** Renders rows in their platform's shape, loading only what `loaded` does not hold. */
+export async function renderRows(
+  db: Executor,
+  organizationId: string,
+  platform: Platform,
+  rows: TokenRow[],
+  base: { now: Date; publicUrl: string },
+  loaded?: LoadedReferences,
+): Promise<TokenView[]> {
+  if (rows.length === 0) return [];
+  const ctx = await loadViewContext(db, organizationId, platform, rows.map((r) => r.token), base, loaded);
+  return rows.map((r) => toTokenView(platform, r, ctx));
 }
 
 /** Assignments by precedence: the lowest priority number first, ties in the order given. */
@@ -66,9 +92,14 @@ export function toTokenView(platform: Platform, { token, userEmail, email }: Tok
   // A token that expired unswept reads as if the sweep had run at expireAt.
   const updatedAt = state === 'EXPIRED' && token.state === 'PENDING' ? token.expireAt : token.updatedAt;
   const user = { id: token.mdmUserId, email: userEmail ?? '' };
-  const policy = (id: string) => {
+  // Deleted policies are embedded too: the token was made with them.
+  const winPolicy = (id: string) => {
     const row = ctx.policies.get(id);
-    return row ? toPolicyView(platform, row, ctx.enterprise.id) : null;
+    return row ? toPolicyView('windows', row, ctx.enterprise.id) : null;
+  };
+  const admPolicy = (id: string | undefined) => {
+    const row = id === undefined ? undefined : ctx.policies.get(id);
+    return row ? toPolicyView('apple', row, ctx.enterprise.id) : null;
   };
   const ordered = byPrecedence(token);
   const common = {
@@ -95,12 +126,12 @@ export function toTokenView(platform: Platform, { token, userEmail, email }: Tok
       winDeviceId: token.deviceId,
       ...common,
       winPolicyId: ordered[0]?.policyId ?? null,
-      winPolicyAssignments: token.policyAssignments.map((a) => ({ winPolicyId: a.policyId, winPolicy: policy(a.policyId), priority: a.priority })),
+      winPolicyAssignments: token.policyAssignments.map((a) => ({ winPolicyId: a.policyId, winPolicy: winPolicy(a.policyId), priority: a.priority })),
       summary,
       sendEmail: token.sendEmail,
       emailText: token.emailText,
       segmentId: token.segmentId,
-    } as WinTokenView;
+    } satisfies WinTokenView;
   }
   const vpp = token.vppLocationId ? ctx.vppLocations.get(token.vppLocationId) : undefined;
   return {
@@ -112,8 +143,8 @@ export function toTokenView(platform: Platform, { token, userEmail, email }: Tok
       serverExpirationDate: ctx.enterprise.serverExpirationDate?.toISOString() ?? null,
       mobileConfigSigned: ctx.enterprise.mobileConfigSigned,
     },
-    admPolicy: ordered[0] ? policy(ordered[0].policyId) : null,
-    admPolicyAssignments: token.policyAssignments.map((a) => ({ admPolicyId: a.policyId, admPolicy: policy(a.policyId), priority: a.priority })),
+    admPolicy: admPolicy(ordered[0]?.policyId),
+    admPolicyAssignments: token.policyAssignments.map((a) => ({ admPolicyId: a.policyId, admPolicy: admPolicy(a.policyId), priority: a.priority })),
     admVppLocation: vpp ? { id: vpp.id, name: vpp.name, config: vpp.config } : null,
     summary,
     profiles: token.profiles,
@@ -122,7 +153,24 @@ export function toTokenView(platform: Platform, { token, userEmail, email }: Tok
     emailText: token.emailText,
     configuration: token.configuration,
     segmentId: token.segmentId,
-  } as AdmTokenView;
+  } satisfies AdmTokenView;
+}
+
+/** The token as the one it was issued to sees it, in the email and on the enrollment page. */
+export function toRecipientToken(token: TokenRecord, organizationName: string, base: { now: Date; publicUrl: string }): RecipientToken {
+  return {
+    organizationId: token.organizationId,
+    organizationName,
+    tokenId: token.id,
+    platform: token.platform,
+    state: effectiveState(token.state, token.expireAt, base.now),
+    language: isLanguage(token.language) ? token.language : 'en',
+    displayName: token.displayName,
+    emailText: token.emailText,
+    enrollCode: token.enrollCode,
+    expireAt: token.expireAt,
+    link: enrollmentLink(base.publicUrl, token.linkSecret),
+  };
 }
 
 export function toEventView(event: TokenEventRecord): TokenEventView {

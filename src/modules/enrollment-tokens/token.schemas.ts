@@ -1,4 +1,5 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../lib/idempotency.ts';
 import { LANGUAGES } from '../../lib/languages.ts';
 import { AnyObject, DateTime, Id, literals, NullableId, OrgEntityParams, OrgParams, PageQuery, ok, paginated, withErrors } from '../../lib/schemas.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
@@ -6,9 +7,6 @@ import { AdmPolicy, WinPolicy } from '../policies/policies.schemas.ts';
 import { SegmentId } from '../segments/segments.schemas.ts';
 import { TOKEN_EVENT_TYPES } from './token-events.repo.ts';
 import { TOKEN_STATES } from './token-state.ts';
-
-export { LANGUAGES, type Language } from '../../lib/languages.ts';
-
 
 export const MIN_DURATION = 60;
 export const MAX_DURATION = 2_592_000;
@@ -41,80 +39,68 @@ const Application = Type.Object(
   { additionalProperties: false },
 );
 
-/** The policy and platform-only fields of a create body, per platform. */
-function platformFields(platform: Platform) {
-  const n = PLATFORM_NAMES[platform];
-  const assignment = Type.Object({ [n.assignmentPolicyIdKey]: Id, priority: Priority }, { additionalProperties: false });
-  const common = {
-    [n.legacyPolicyIdKey]: Type.Optional(Id),
-    [n.assignmentsKey]: Type.Optional(Type.Array(assignment, { maxItems: 100 })),
-  };
-  if (platform === 'windows') return common;
-  return {
-    ...common,
-    admVppLocationId: Type.Optional(Id),
-    configuration: Type.Optional(AnyObject),
-    profiles: Type.Optional(Type.Array(AnyObject, { maxItems: 100 })),
-    applications: Type.Optional(Type.Array(Application, { maxItems: 500 })),
-  };
-}
+/**
+ * The policy fields of each platform: a legacy single policy and a list of assignments. Keys
+ * are spelled out per platform (not computed from PLATFORM_NAMES) so Static<> types the bodies.
+ */
+const winPolicyFields = {
+  winPolicyId: Type.Optional(Id),
+  winPolicyAssignments: Type.Optional(Type.Array(Type.Object({ winPolicyId: Id, priority: Priority }, { additionalProperties: false }), { maxItems: 100 })),
+};
+const admPolicyFields = {
+  policyId: Type.Optional(Id),
+  admPolicyAssignments: Type.Optional(Type.Array(Type.Object({ admPolicyId: Id, priority: Priority }, { additionalProperties: false }), { maxItems: 100 })),
+};
+const admOnlyFields = {
+  admVppLocationId: Type.Optional(Id),
+  configuration: Type.Optional(AnyObject),
+  profiles: Type.Optional(Type.Array(AnyObject, { maxItems: 100 })),
+  applications: Type.Optional(Type.Array(Application, { maxItems: 500 })),
+};
 
-function createFields(platform: Platform) {
-  return {
-    sendEmail: shared.sendEmail,
-    displayName: Type.Optional(shared.displayName),
-    tags: Type.Optional(shared.tags),
-    duration: Type.Optional(shared.duration),
-    language: Type.Optional(shared.language),
-    emailText: Type.Optional(shared.emailText),
-    segmentId: Type.Optional(shared.segmentId),
-    ...platformFields(platform),
-  };
-}
+/** What a create and a bulk create set besides the user(s), on both platforms. */
+const createFields = {
+  sendEmail: shared.sendEmail,
+  displayName: Type.Optional(shared.displayName),
+  tags: Type.Optional(shared.tags),
+  duration: Type.Optional(shared.duration),
+  language: Type.Optional(shared.language),
+  emailText: Type.Optional(shared.emailText),
+  segmentId: Type.Optional(shared.segmentId),
+};
+const closed = { additionalProperties: false } as const;
 
-export function createBodySchema(platform: Platform) {
-  return Type.Object({ mdmUserId: Id, ...createFields(platform) }, { additionalProperties: false });
-}
+export const WinCreateBody = Type.Object({ mdmUserId: Id, ...createFields, ...winPolicyFields }, closed);
+export const AdmCreateBody = Type.Object({ mdmUserId: Id, ...createFields, ...admPolicyFields, ...admOnlyFields }, closed);
 
-export function bulkBodySchema(platform: Platform) {
-  return Type.Object(
-    {
-      userEmails: Type.Array(Type.String({ maxLength: 1024 }), { minItems: 1, maxItems: MAX_BULK_EMAILS }),
-      ...createFields(platform),
-    },
-    { additionalProperties: false },
-  );
-}
+const UserEmails = Type.Array(Type.String({ maxLength: 1024 }), { minItems: 1, maxItems: MAX_BULK_EMAILS });
+export const WinBulkBody = Type.Object({ userEmails: UserEmails, ...createFields, ...winPolicyFields }, closed);
+export const AdmBulkBody = Type.Object({ userEmails: UserEmails, ...createFields, ...admPolicyFields, ...admOnlyFields }, closed);
 
-export function updateBodySchema(platform: Platform) {
-  const n = PLATFORM_NAMES[platform];
-  const fields = platformFields(platform);
-  return Type.Object(
-    {
-      displayName: Type.Optional(shared.displayName),
-      tags: Type.Optional(shared.tags),
-      segmentId: Type.Optional(Type.Union([shared.segmentId, Type.Null()])),
-      ...fields,
-      [n.legacyPolicyIdKey]: Type.Optional(NullableId),
-      ...(platform === 'apple'
-        ? { admVppLocationId: Type.Optional(NullableId), configuration: Type.Optional(Type.Union([AnyObject, Type.Null()])) }
-        : {}),
-    },
-    { additionalProperties: false, minProperties: 1 },
-  );
-}
+/** An update may clear what a create may only set: the legacy policy, the segment, Apple's VPP location and configuration. */
+const updateFields = {
+  displayName: Type.Optional(shared.displayName),
+  tags: Type.Optional(shared.tags),
+  segmentId: Type.Optional(Type.Union([shared.segmentId, Type.Null()])),
+};
+const updateOptions = { additionalProperties: false, minProperties: 1 } as const;
+export const WinUpdateBody = Type.Object({ ...updateFields, ...winPolicyFields, winPolicyId: Type.Optional(NullableId) }, updateOptions);
+export const AdmUpdateBody = Type.Object(
+  {
+    ...updateFields,
+    ...admPolicyFields,
+    policyId: Type.Optional(NullableId),
+    ...admOnlyFields,
+    admVppLocationId: Type.Optional(NullableId),
+    configuration: Type.Optional(Type.Union([AnyObject, Type.Null()])),
+  },
+  updateOptions,
+);
 
-export function listQuerySchema(platform: Platform) {
-  return Type.Object(
-    {
-      ...PageQuery,
-      'mdm-user': Type.Optional(Id),
-      [PLATFORM_NAMES[platform].policyFilter]: Type.Optional(Id),
-      'show-deleted': Type.Optional(Type.Boolean({ default: false })),
-    },
-    { additionalProperties: false },
-  );
-}
+const listFields = { ...PageQuery, 'mdm-user': Type.Optional(Id) };
+const ShowDeleted = Type.Optional(Type.Boolean({ default: false }));
+export const WinListQuery = Type.Object({ ...listFields, 'win-policy': Type.Optional(Id), 'show-deleted': ShowDeleted }, closed);
+export const AdmListQuery = Type.Object({ ...listFields, 'adm-policy': Type.Optional(Id), 'show-deleted': ShowDeleted }, closed);
 
 const MdmUserRef = Type.Object({ id: Id, email: Type.String() });
 const EmailSummary = Type.Object({
@@ -202,46 +188,48 @@ export const TokenEvent = Type.Object({
 });
 
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,255}$', description: 'Makes a retry return the first answer' })),
+  'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'Makes a retry return the first answer' })),
 });
 
-/** The route schemas of one platform, for the OpenAPI document and validation. */
-export function tokenRouteSchemas(platform: Platform) {
+/** The schemas of one platform's routes, for validation, the OpenAPI document and Static<> types. */
+function routeSchemas<Token extends TSchema, Create extends TSchema, Bulk extends TSchema, Update extends TSchema, List extends TSchema>(
+  platform: Platform,
+  s: { token: Token; create: Create; bulk: Bulk; update: Update; list: List },
+) {
   const n = PLATFORM_NAMES[platform];
-  const Token: TSchema = platform === 'windows' ? WinToken : AdmToken;
   const tags = [`${n.label} enrollment tokens`];
   return {
-    list: { tags, summary: `List ${n.label} enrollment tokens`, params: OrgParams, querystring: listQuerySchema(platform), response: withErrors({ 200: ok(paginated(Token)) }) },
+    list: { tags, summary: `List ${n.label} enrollment tokens`, params: OrgParams, querystring: s.list, response: withErrors({ 200: ok(paginated(s.token)) }) },
     create: {
       tags,
       summary: `Create a ${n.label} enrollment token for a single user`,
       params: OrgParams,
       headers: IdempotencyHeaders,
-      body: createBodySchema(platform),
-      response: withErrors({ 200: ok(Token) }),
+      body: s.create,
+      response: withErrors({ 200: ok(s.token) }),
     },
     bulk: {
       tags,
       summary: `Create ${n.label} enrollment tokens for multiple users`,
       params: OrgParams,
       headers: IdempotencyHeaders,
-      body: bulkBodySchema(platform),
+      body: s.bulk,
       response: withErrors({ 200: ok(BulkResult) }),
     },
-    get: { tags, summary: `Get a ${n.label} enrollment token`, params: OrgEntityParams, response: withErrors({ 200: ok(Token) }) },
+    get: { tags, summary: `Get a ${n.label} enrollment token`, params: OrgEntityParams, response: withErrors({ 200: ok(s.token) }) },
     update: {
       tags,
       summary: `Update a ${n.label} enrollment token`,
       params: OrgEntityParams,
-      body: updateBodySchema(platform),
-      response: withErrors({ 200: ok(Token) }),
+      body: s.update,
+      response: withErrors({ 200: ok(s.token) }),
     },
-    revoke: { tags, summary: `Revoke a ${n.label} enrollment token (kept as DELETED)`, params: OrgEntityParams, response: withErrors({ 200: ok(Token) }) },
+    revoke: { tags, summary: `Revoke a ${n.label} enrollment token (kept as DELETED)`, params: OrgEntityParams, response: withErrors({ 200: ok(s.token) }) },
     sendEmail: {
       tags,
       summary: `Send the enrollment email of a ${n.label} token again`,
       params: OrgEntityParams,
-      response: withErrors({ 200: ok(Token) }),
+      response: withErrors({ 200: ok(s.token) }),
     },
     events: {
       tags,
@@ -252,3 +240,13 @@ export function tokenRouteSchemas(platform: Platform) {
     },
   };
 }
+
+export const TOKEN_ROUTE_SCHEMAS = {
+  windows: routeSchemas('windows', { token: WinToken, create: WinCreateBody, bulk: WinBulkBody, update: WinUpdateBody, list: WinListQuery }),
+  apple: routeSchemas('apple', { token: AdmToken, create: AdmCreateBody, bulk: AdmBulkBody, update: AdmUpdateBody, list: AdmListQuery }),
+};
+
+export type TokenCreateBody = Static<typeof WinCreateBody> | Static<typeof AdmCreateBody>;
+export type TokenBulkBody = Static<typeof WinBulkBody> | Static<typeof AdmBulkBody>;
+export type TokenUpdateBody = Static<typeof WinUpdateBody> | Static<typeof AdmUpdateBody>;
+export type TokenListQueryParams = Static<typeof WinListQuery> | Static<typeof AdmListQuery>;
