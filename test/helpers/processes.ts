@@ -43,7 +43,11 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     let out = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     // Opening a new embedded database runs initdb in WebAssembly: slow on a busy 2-core machine.
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 120_000);
+    // A server that did not start in time is stopped, or it would keep the test file alive.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 240_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const match = /listening on (http:\/\/[^\s]+) \(/.exec(out);
