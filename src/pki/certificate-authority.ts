@@ -171,13 +171,17 @@ export function createCertificateAuthority(deps: CertificateAuthorityDeps) {
     return signer;
   }
 
+  /** `tx`: inside an open transaction (on PGlite a query outside it would wait for it to end). */
+  const signer = (organizationId: string, tx?: Executor) => (tx ? signerIn(tx, organizationId) : getCaSigner(organizationId));
+
   return {
-    async getCa(organizationId: string): Promise<CaCertificate> {
-      const { certificatePem, certificateDer, thumbprint } = await getCaSigner(organizationId);
+    async getCa(organizationId: string, tx?: Executor): Promise<CaCertificate> {
+      const { certificatePem, certificateDer, thumbprint } = await signer(organizationId, tx);
       return { certificatePem, certificateDer, thumbprint };
     },
 
-    getCaSigner,
+    /** The CA's certificate and key, for signing CMS (Apple profiles, SCEP CertRep). */
+    getCaSigner: (organizationId: string, tx?: Executor): Promise<CaSigner> => signer(organizationId, tx),
 
     /**
      * Signs a device's public key: clientAuth, digital signature and key encipherment, one

@@ -60,6 +60,14 @@ describe('the organization CA', () => {
     assert.equal(rows.length, 1);
   });
 
+  test('inside a transaction it is read (or made) through that transaction', async () => {
+    const org = await createOrg(ctx);
+    const fresh = createCertificateAuthority({ database: ctx.container.database, clock: ctx.clock, secretKey: ctx.config.secretKey! });
+    const inside = await ctx.container.database.db.transaction(async (tx) => (await fresh.getCaSigner(org.org.id, tx)).thumbprint);
+    assert.equal((await fresh.getCa(org.org.id)).thumbprint, inside);
+    assert.equal((await ca.getCa(org.org.id)).thumbprint, inside);
+  });
+
   test('its private key is encrypted at rest and useless with another server key', async () => {
     const signer = await ca.getCaSigner(orgA.org.id);
     const [row] = await ctx.container.database.db.select().from(certificateAuthorities).where(eq(certificateAuthorities.organizationId, orgA.org.id));

@@ -16,7 +16,9 @@ export type XmlElement = Element;
 
 const ELEMENT_NODE = 1;
 
-export function parseXml(text: string): XmlElement {
+export function parseXml(input: string): XmlElement {
+  // A UTF-8 byte order mark before the declaration is legal XML; the parser would call it content.
+  const text = input.replace(/^\uFEFF/, '');
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new XmlFormatError('document type declarations are not accepted');
   if (text.trim() === '') throw new XmlFormatError('the body is empty');
   let root: Element | null;

@@ -92,6 +92,8 @@ describe('malformed messages', () => {
       assert.equal(res.statusCode, 200);
       assert.equal(text(parse(res.body), 'AuthPolicy'), 'OnPremise', JSON.stringify(headers));
     }
+    const withBom = await post('/EnrollmentServer/Discovery.svc', `\uFEFF${discoverBody()}`);
+    assert.equal(text(parse(withBom.body), 'AuthPolicy'), 'OnPremise', 'a byte order mark is legal XML');
   });
 });
 
