@@ -15,6 +15,7 @@ import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';
 import { ensureConsoleBuilt } from './console/console-build.ts';
+import { runTokensCommand } from './cli/tokens-csv.ts';
 
 const USAGE: Record<string, string> = {
   main: `Usage: openroll <command> [options]
@@ -27,6 +28,7 @@ Commands:
   mail list | show           read the emails captured when no SMTP_URL is set
   backup <file>              write a copy of the whole database to a file
   restore <file>             load a backup into an empty database
+  tokens import | export     tokens from and to CSV, through a server's HTTP API
   openapi                    print the OpenAPI document
 Run "openroll <command> --help" for the options of a command.
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, PUBLIC_URL, LOG_LEVEL.`,
@@ -137,6 +139,8 @@ async function serve(config: Config): Promise<void> {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [first, second] = argv;
+  // CSV in and out talk to a server over HTTP and need no database: their own file.
+  if (first === 'tokens') return runTokensCommand(argv.slice(1), env);
   const command = first === 'org' || first === 'key' || first === 'mail' ? `${first} ${second ?? ''}`.trim() : (first ?? 'help');
   const rest = argv.slice(command.split(' ').length);
   if (command === 'help' || command === '--help' || command === '-h') {

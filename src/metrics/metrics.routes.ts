@@ -34,10 +34,14 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<MetricsRoutesOptions> = as
     {
       schema: {
         tags: ['Operations'],
-        summary: 'Prometheus metrics (text exposition format); a bearer METRICS_TOKEN when that is set',
-        security: token === undefined ? [] : [{ bearer: [] }],
-        produces: ['text/plain'],
-        response: { 200: Type.String({ description: 'Prometheus text format 0.0.4' }), 401: Type.Ref('ErrorEnvelope') },
+        summary: 'Prometheus metrics in the text exposition format',
+        description: 'Open unless METRICS_TOKEN is set; then it wants that token as a bearer (401 without it).',
+        // Optional: whether a bearer is wanted depends on the server's METRICS_TOKEN.
+        security: [{ bearer: [] }, {}],
+        response: {
+          200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } },
+          401: Type.Ref('ErrorEnvelope'),
+        },
       },
     },
     async (request, reply) => {
