@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { demoKey, http, killHard, stopServer } from '../faults/fault-helpers.ts';
-import { BIN, runCli, startServerProcess, type ServerProcess } from '../helpers/processes.ts';
+import { BIN, runCli, startServerProcess, TEST_SECRET_KEY, type ServerProcess } from '../helpers/processes.ts';
 import { createTestDatabase, TEST_DB_KIND } from '../helpers/test-db.ts';
 
 // Real processes: servers and the operator's command line on one embedded directory (PGlite
@@ -29,7 +29,8 @@ async function freshEnv(): Promise<Record<string, string>> {
   const db = await createTestDatabase();
   await db.database.close();
   drops.push(() => db.drop());
-  return { DATA_DIR: dir, DATABASE_URL: db.url! };
+  // A server on PostgreSQL refuses to start without the server key (src/pki/secret-key.ts).
+  return { DATA_DIR: dir, DATABASE_URL: db.url!, OPENROLL_SECRET_KEY: TEST_SECRET_KEY };
 }
 
 async function serve(env: Record<string, string>): Promise<ServerProcess> {
