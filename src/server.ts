@@ -33,6 +33,8 @@ async function freePort(host: string): Promise<number> {
  * as its directory's only owner: a second server on it gets DataDirBusyError, having written nothing.
  */
 export async function startServer(given: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
+  // On PostgreSQL the operator gives the server key: without it, stop before connecting.
+  if (given.databaseUrl) loadSecretKey(given);
   const database = await openDatabase({
     databaseUrl: given.databaseUrl,
     dataDir: given.dataDir,
