@@ -13,7 +13,6 @@ import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
 import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges } from './token-rules.ts';
 import { effectiveState, type TokenState } from './token-state.ts';
-import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 import { createTokenRepo, sweepExpiredTokens, type TokenRecord, type TokenRow } from './token.repo.ts';
 import { renderRows, type LoadedReferences, type TokenView } from './token.views.ts';
 
@@ -46,8 +45,6 @@ async function recordTransitions(tx: Executor, organizationId: string, events: T
   });
   if (emails.length > 0) await createOutboxRepo(tx).enqueue(organizationId, emails);
   await createTokenEventsRepo(tx).append(organizationId, trail);
-  // The webhook outbox: written with the audit event, in the same transaction.
-  await enqueueWebhookEvents(tx, organizationId, trail);
   return emails;
 }
 
