@@ -1,5 +1,4 @@
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
@@ -17,7 +16,7 @@ import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
-import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
+import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
@@ -45,6 +44,8 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     genReqId: genRequestId,
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // request.ip is X-Forwarded-For's client only when the connection comes from a listed proxy.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
     ...serverTimeouts(config),
@@ -60,12 +61,20 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     reply.header('x-request-id', request.id);
   });
   // onRequest hooks run in this order: headers first (so errors carry them too), then CORS
-  // preflights (answered before auth), then auth, then the per-key limit that needs the key.
+  // preflights (answered before auth), then the per-address limit on requests without a valid
+  // key (before the key lookup it protects), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
+  const limits = createApiRateLimits({
+    counters: container.rateLimits,
+    perKey: config.rateLimitPerMinute,
+    unauthenticated: config.rateLimitUnauthenticatedPerMinute,
+    timeWindowMs: config.rateLimitWindowMs,
+    isKnownKey: (secret) => container.apiKeys.isKnownKey(secret),
+  });
+  limits.registerBeforeAuth(app);
   registerAuth(app, container.apiKeys);
-  await app.register(rateLimit, { global: false });
-  registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
+  await limits.registerAfterAuth(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration, parsed once from the environment and passed explicitly. A bad value stops
  * the start with one line naming the variable.
@@ -27,8 +29,15 @@ export interface Config {
   benchCeilingFile: string | undefined;
   /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
   rateLimitPerMinute: number;
+  /** /v1 requests without a valid key one client address may make per window; 0 disables. */
+  rateLimitUnauthenticatedPerMinute: number;
   /** The rate limit's window: a minute; only tests shorten it. */
   rateLimitWindowMs: number;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed; empty:
+   * none is, and the client address is the connection's.
+   */
+  trustProxy: string[];
   /** Origins allowed to call the API from a browser (CORS); empty: CORS stays off. */
   corsOrigins: string[];
   /** Time a client has to send the request line and headers (slow-header attacks). */
@@ -95,6 +104,31 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** proxy-addr's names for the private ranges, accepted as TRUST_PROXY entries too. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`, `loopback`) of the proxies in
+ * front of the server. Hop counts and `true` are refused: they would believe any client's
+ * X-Forwarded-For.
+ */
+function proxies(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    if (PROXY_RANGE_NAMES.includes(value)) return value;
+    const [address = '', bits, extra] = value.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !validBits || extra !== undefined) {
+      throw new ConfigError(name, `entries must be IP addresses or CIDR ranges like 10.0.0.0/8 (or loopback, linklocal, uniquelocal), got "${value}"`);
+    }
+    return value;
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? 'info' : env.LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -118,7 +152,9 @@ export function loadConfig(env: Env = process.env): Config {
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
     benchCeilingFile: env.BENCH_CEILING_FILE || undefined,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitUnauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
+    trustProxy: proxies(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     ...timeouts(env),
   };

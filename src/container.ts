@@ -3,6 +3,7 @@ import type { Database } from './db/client.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
+import { createCounterStore } from './limits/counter-store.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
@@ -54,6 +55,8 @@ export function createContainer(deps: ContainerDeps) {
     mailer,
     outbox,
     enrollPages: createEnrollPageService({ database, clock, publicUrl: config.publicUrl }),
+    /** Rate-limit counters: in the database on PostgreSQL, so every process shares one limit. */
+    rateLimits: createCounterStore(database),
     tokens: createTokensService(tokenDeps),
     tokenCreate: createTokenCreateService(tokenDeps),
   };

@@ -130,6 +130,16 @@ export function createApiKeysService(deps: { database: Database; clock: Clock })
       return auth;
     },
 
+    /**
+     * Whether this process verified the key moments ago and it still holds: a check with no
+     * database round trip, for the limit that runs before authentication.
+     */
+    isKnownKey(secret: string): boolean {
+      const hit = cache.get(sha256(secret).toString('hex'));
+      if (!hit || hit.until <= Date.now()) return false;
+      return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
+    },
+
     async list(auth: AuthContext, page: PageRequest): Promise<Page<ApiKeyView>> {
       const { items, total } = await repo().list(auth.organization.id, page);
       return toPage(items.map(toApiKeyView), total, page);

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { createDatabaseCounterStore, createMemoryCounterStore, NO_ORGANIZATION, type CounterStore } from '../../src/limits/counter-store.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase();
+});
+after(() => db.drop());
+
+const stores: Array<[string, () => CounterStore]> = [
+  ['in the database', () => createDatabaseCounterStore(db.database.db)],
+  ['in memory', () => createMemoryCounterStore()],
+];
+
+for (const [label, make] of stores) {
+  describe(`counters ${label}`, () => {
+    test('count within a window, then a new window; buckets and organizations apart', async () => {
+      const store = make();
+      const org = '0123456789abcdef01234567';
+      const first = await store.hit(org, 'key:a', 400);
+      assert.equal(first.count, 1);
+      assert.ok(first.ttlMs > 0 && first.ttlMs <= 400, `ttl ${first.ttlMs}`);
+      assert.equal((await store.hit(org, 'key:a', 400)).count, 2);
+      assert.equal((await store.hit(org, 'key:b', 400)).count, 1);
+      assert.equal((await store.hit(NO_ORGANIZATION, 'key:a', 400)).count, 1);
+      await sleep(450);
+      const next = await store.hit(org, 'key:a', 400);
+      assert.equal(next.count, 1, 'the window ended: counting starts again');
+      assert.ok(next.ttlMs > 300, `a whole new window (${next.ttlMs} ms)`);
+    });
+
+    test('refund takes one back, never below zero', async () => {
+      const store = make();
+      await store.hit(NO_ORGANIZATION, 'ip:x', 60_000);
+      await store.hit(NO_ORGANIZATION, 'ip:x', 60_000);
+      await store.refund(NO_ORGANIZATION, 'ip:x');
+      assert.equal((await store.hit(NO_ORGANIZATION, 'ip:x', 60_000)).count, 2);
+      for (let i = 0; i < 5; i++) await store.refund(NO_ORGANIZATION, 'ip:x');
+      assert.equal((await store.hit(NO_ORGANIZATION, 'ip:x', 60_000)).count, 1);
+    });
+
+    test('concurrent hits are each counted once', async () => {
+      const store = make();
+      const counts = await Promise.all(Array.from({ length: 40 }, () => store.hit(NO_ORGANIZATION, 'ip:burst', 60_000)));
+      assert.deepEqual(counts.map((c) => c.count).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+    });
+  });
+}
+
+test('the sweep forgets windows that ended a minute ago, not live ones', async () => {
+  const store = createDatabaseCounterStore(db.database.db);
+  await store.hit(NO_ORGANIZATION, 'ip:old', 60_000);
+  await store.hit(NO_ORGANIZATION, 'ip:live', 60_000);
+  await db.database.db.execute(sql`update rate_limit_counters set window_ends_at = now() - interval '2 minutes' where bucket = 'ip:old'`);
+  assert.equal(await store.sweep(), 1);
+  const rows = (await db.database.db.execute(sql`select bucket from rate_limit_counters where bucket in ('ip:old', 'ip:live')`)) as unknown as { rows: Array<{ bucket: string }> };
+  assert.deepEqual(rows.rows.map((r) => r.bucket), ['ip:live']);
+});
