@@ -25,6 +25,10 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
+  /** Seconds after a token's last email before `send-email` may send another; 0: no cooldown. */
+  emailResendCooldownSeconds: number;
+  /** Enrollment emails an organization may queue per UTC day; 0: no cap. */
+  emailDailyCapPerOrganization: number;
   /** A captured list page for the benchmark's ceiling route (bench/); unset in production. */
   benchCeilingFile: string | undefined;
   /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
@@ -150,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    emailResendCooldownSeconds: integer(env, 'EMAIL_RESEND_COOLDOWN_SECONDS', 300, 0, 86_400),
+    emailDailyCapPerOrganization: integer(env, 'EMAIL_DAILY_CAP_PER_ORGANIZATION', 20_000, 0, 100_000_000),
     benchCeilingFile: env.BENCH_CEILING_FILE || undefined,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     rateLimitUnauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
 import { createCounterStore } from './limits/counter-store.ts';
+import { createEmailLimits } from './limits/email-limits.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
@@ -40,7 +41,8 @@ export function createContainer(deps: ContainerDeps) {
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
-  const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake };
+  const emailLimits = createEmailLimits({ resendCooldownSeconds: config.emailResendCooldownSeconds, dailyCapPerOrganization: config.emailDailyCapPerOrganization });
+  const tokenDeps = { database, clock, publicUrl: config.publicUrl, onEmailQueued: outbox.wake, emailLimits };
   return {
     config: deps.config,
     database,

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import type { EmailLimits } from '../../limits/email-limits.ts';
 import { AppError, ERRORS, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
@@ -28,7 +29,7 @@ export interface BulkResult {
 
 const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
 
-export function createTokenCreateService(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void }) {
+export function createTokenCreateService(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void; emailLimits: EmailLimits }) {
   const db = deps.database.db;
 
   return {
@@ -47,7 +48,10 @@ export function createTokenCreateService(deps: { database: Database; clock: Cloc
         if (!enterprise) throw new AppError(platform === 'windows' ? 'WIN_TOKEN_CREATE' : 'ADM_TOKEN_CREATE');
         const [token] = await insertTokenRows(tx, platform, org.id, [newTokenRow(platform, org, enterprise.id, user, input, now)]);
         await createTokenEventsRepo(tx).append(org.id, [{ tokenId: token!.id, type: 'created', actorKeyId: auth.keyId, at: now, changes: createdChanges(token!) }]);
-        if (token!.sendEmail) await queueEmails(tx, org.id, [{ token: token!, recipient: user.email }], auth.keyId, now);
+        if (token!.sendEmail) {
+          await deps.emailLimits.beforeQueue(tx, org.id, 1, now);
+          await queueEmails(tx, org.id, [{ token: token!, recipient: user.email }], auth.keyId, now);
+        }
         return renderToken(tx, org.id, platform, token!, { now, publicUrl: deps.publicUrl });
       });
       if (input.sendEmail) deps.onEmailQueued?.();
@@ -104,6 +108,7 @@ export function createTokenCreateService(deps: { database: Database; clock: Cloc
             tokens.map((t) => ({ tokenId: t.id, type: 'created', actorKeyId: auth.keyId, at: now, changes: createdChanges(t) })),
           );
           if (input.sendEmail) {
+            await deps.emailLimits.beforeQueue(tx, org.id, tokens.length, now);
             await queueEmails(tx, org.id, tokens.map((token, k) => ({ token, recipient: emails[k]! })), auth.keyId, now);
           }
           accepted.forEach((i, k) => (results[i]!.tokenId = tokens[k]!.id));

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import type { EmailLimits } from '../../limits/email-limits.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
@@ -46,7 +47,7 @@ function diff(before: TokenRecord, set: Partial<NewTokenRecord>): Record<string,
   return changes;
 }
 
-export function createTokensService(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void }) {
+export function createTokensService(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void; emailLimits: EmailLimits }) {
   const db = deps.database.db;
   const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
 
@@ -109,6 +110,7 @@ export function createTokensService(deps: { database: Database; clock: Clock; pu
         if (state !== 'PENDING') throw new AppError('TOKEN_NOT_PENDING', { data: { state } });
         const [user] = await createTokenReferencesRepo(tx).usersByIds(org, [token.mdmUserId]);
         if (!user) throw new AppError('TOKEN_NOT_PENDING', { data: { state } });
+        await deps.emailLimits.beforeResend(tx, org, token.id, view.now);
         await queueEmails(tx, org, [{ token, recipient: user.email }], auth.keyId, view.now);
         return renderToken(tx, org, platform, token, view);
       });
