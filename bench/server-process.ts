@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../bin/openroll.mjs', import.meta.url));
+const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 
 export interface BenchServer {
   url: string;
@@ -23,10 +23,10 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-/** Starts `openroll serve` as its own process, so the load generator never shares its CPU time. */
+/** Starts the server (bench-server.ts) as its own process, so the load generator never shares its CPU time. */
 export function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

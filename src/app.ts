@@ -1,21 +1,28 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
-import { benchCeilingRoutes } from './bench/ceiling.routes.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Container } from './container.ts';
+import { registerConsole } from './console/console.plugin.ts';
+import { createSessionAuthenticator } from './console/session-auth.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
+import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
+import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
-import { enrollmentTokenRoutes } from './modules/enrollment-tokens/tokens.routes.ts';
+import { enrollmentTokenRoutes } from './modules/enrollment-tokens/token.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
+import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
+import { windowsRoutes } from './protocols/windows/windows.routes.ts';
+import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
@@ -25,6 +32,8 @@ import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
+import { registerStatementTimeouts } from './plugins/statement-timeouts.ts';
+import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -33,10 +42,12 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Sees every route as it registers; tests build their route-driven suites from it. */
   onRoute?: (route: RouteOptions) => void;
+  /** Routes of tools outside the product, registered last (the benchmark's ceiling, bench/). */
+  routes?: FastifyPluginAsync[];
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger, onRoute }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger, onRoute, routes = [] }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = container;
   const https = config.publicUrl.startsWith('https:');
   const app = Fastify({
@@ -57,6 +68,8 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   registerJsonBodyParser(app);
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
+  registerStatementTimeouts(app, { readMs: config.statementTimeoutMs, writeMs: config.writeStatementTimeoutMs });
+  registerRequestTiming(app, container.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -70,10 +83,11 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     perKey: config.rateLimitPerMinute,
     unauthenticated: config.rateLimitUnauthenticatedPerMinute,
     timeWindowMs: config.rateLimitWindowMs,
-    isKnownKey: (secret) => container.apiKeys.isKnownKey(secret),
+    isKnownKey: (secret) => container.auth.isKnownKey(secret),
   });
   limits.registerBeforeAuth(app);
-  registerAuth(app, container.apiKeys);
+  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
+  registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
   await limits.registerAfterAuth(app);
 
   await app.register(swagger, {
@@ -94,8 +108,9 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
-  if (container.config.benchCeilingFile) await app.register(benchCeilingRoutes, { file: container.config.benchCeilingFile });
+  await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
+  await registerConsole(app, { container, authenticator: consoleSessions });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
   for (const platform of PLATFORMS) {
@@ -103,9 +118,28 @@ export async function buildApp({ container, logger, onRoute }: BuildAppOptions):
     await app.register(policiesRoutes, { policies: container.policies, platform });
   }
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
+  await app.register(pushCertificateRoutes, { pushCertificates: container.pushCertificates });
+  await app.register(appleDevicesRoutes, { appleDevices: container.appleDevices });
+  await app.register(appleProtocolRoutes, {
+    profiles: container.appleProfiles,
+    scep: container.appleScep,
+    checkIn: container.appleCheckIn,
+    mdm: container.appleMdm,
+    pages: container.enrollPages,
+    wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
   await app.register(segmentsRoutes, { segments: container.segments });
+  await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
-    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, tokenCreate: container.tokenCreate });
+    await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
+  await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
+  await app.register(windowsRoutes, {
+    enrollment: container.windowsEnrollment,
+    management: container.windowsManagement,
+    bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
+    wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
+  for (const plugin of routes) await app.register(plugin);
   return app;
 }

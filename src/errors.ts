@@ -12,6 +12,8 @@ export const ERRORS = {
   VALIDATION: { code: 3000, status: 400, message: 'Validation Error' },
   NOT_FOUND: { code: 3001, status: 404, message: 'Entity not found' },
   DATABASE: { code: 3002, status: 503, message: 'Database Error' },
+  /** A statement ran past its bound (STATEMENT_TIMEOUT_MS, WRITE_STATEMENT_TIMEOUT_MS) and was stopped. */
+  DATABASE_TIMEOUT: { code: 3004, status: 503, message: 'Database Timeout' },
   PAYLOAD_TOO_LARGE: { code: 3003, status: 413, message: 'Payload Too Large' },
   NO_AUTH_TOKEN: { code: 4002, status: 401, message: 'No auth token' },
   FORBIDDEN: { code: 4003, status: 403, message: 'Forbidden' },

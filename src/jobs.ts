@@ -8,7 +8,7 @@ export interface BackgroundJobs {
 /** Periodic work of a running server: each job finishes its current run before stop resolves. */
 export function startBackgroundJobs(container: Container, log: FastifyBaseLogger): BackgroundJobs {
   const jobs: Array<{ name: string; everyMs: number; run: () => Promise<unknown> }> = [
-    { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokens.sweepExpired() },
+    { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokenLifecycle.sweepExpired() },
     { name: 'rate-limit-sweep', everyMs: 60_000, run: () => container.rateLimits.sweep() },
   ];
   const timers: NodeJS.Timeout[] = [];
@@ -26,12 +26,14 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
   }
 
   container.outbox.start();
+  container.webhookSender.start();
 
   return {
     async stop() {
       stopped = true;
       timers.forEach(clearInterval);
       await container.outbox.stop();
+      await container.webhookSender.stop();
       await Promise.all(running);
       container.mailer.close();
     },

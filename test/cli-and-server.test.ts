@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { SECRET_KEY_FILE } from '../src/pki/secret-key.ts';
 import { runCli, startServerProcess } from './helpers/processes.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.ts';
 
@@ -124,6 +125,8 @@ describe('server process', () => {
       const curl = /curl -s (\S+) -H "Authorization: Bearer (\S+)"/.exec(first.output());
       assert.ok(curl, 'a ready-to-paste curl line');
       assert.equal((await get(`${first.url}/healthz`)).status, 200);
+      // The embedded default made its server key at first start, readable by its owner only.
+      if (!db) assert.equal(statSync(join(fresh, SECRET_KEY_FILE)).mode & 0o777, 0o600);
       assert.equal((await get(`${first.url}/readyz`)).status, 200);
       const keys = await get(`${first.url}/v1/organizations/demo/api-keys`, key);
       assert.equal(keys.status, 200);

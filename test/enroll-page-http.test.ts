@@ -48,7 +48,7 @@ describe('the page behind an enrollment link', () => {
     assert.equal(e.body.includes(expired.token.enrollCode), false, 'no code for a token that cannot enroll');
 
     const used = await newToken('de');
-    await ctx.container.tokens.redeem(a.org.id, 'windows', used.token.id, 'abcdefabcdefabcdefabcdef');
+    await ctx.container.tokenLifecycle.redeem(a.org.id, 'windows', used.token.id, 'abcdefabcdefabcdefabcdef');
     const u = await page(used.path);
     assert.equal(u.statusCode, 410);
     assert.ok(u.body.includes(MESSAGES.de.used));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { seedSampleBody } from './helpers/fixtures.ts';
 import { createMdmUser, createOrg, createPolicy, type TestOrg } from './helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
 import { errorPaths, tokensPath } from './helpers/tokens.ts';
@@ -44,10 +44,7 @@ describe('bulk create', () => {
   });
 
   test('the seed page literal sample gets a 400 naming sendEmail and the unknown keys', async () => {
-    const text = readFileSync(new URL('../../shared/seeds/004_cf67d153edfc8ad3.txt', import.meta.url), 'utf8');
-    const start = text.indexOf("-d '") + 4;
-    const sample = JSON.parse(text.slice(start, text.indexOf("}'", start) + 1));
-    const res = await bulk(a.adminKey, a.org.id, sample);
+    const res = await bulk(a.adminKey, a.org.id, seedSampleBody('004-bulk-create-windows-tokens'));
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 3000);
     assert.deepEqual(errorPaths(res), ['body.children', 'body.sendEmail', 'body.type']);

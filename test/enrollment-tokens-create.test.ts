@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { CODE_ALPHABET } from '../src/lib/secrets.ts';
+import { seedSampleBody } from './helpers/fixtures.ts';
 import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocation, type TestOrg } from './helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
 import { APPLE_TOKEN_KEYS, WINDOWS_TOKEN_KEYS, createToken, errorPaths, tokensPath } from './helpers/tokens.ts';
@@ -15,18 +15,6 @@ before(async () => {
   user = await createMdmUser(ctx, a.org, { language: 'fr' });
 });
 after(() => ctx.close());
-
-/**
- * The literal sample body of a seed page: the Joi schema dump (CONTRACT.md, doc quirk), from
- * the curl sample where the page has one, else the "Body Params" example block.
- */
-export function seedSampleBody(file: string): Record<string, unknown> {
-  const text = readFileSync(new URL(`../../shared/seeds/${file}`, import.meta.url), 'utf8');
-  const curl = text.indexOf("-d '");
-  if (curl >= 0) return JSON.parse(text.slice(curl + 4, text.indexOf("}'", curl) + 1));
-  const start = text.indexOf('{\n    "type": "object"');
-  return JSON.parse(text.slice(start, text.indexOf('\n\nResponses', start)));
-}
 
 describe('create: shapes', () => {
   test('Windows: exactly the keys of the seed, with nulls for unset references', async () => {
@@ -139,8 +127,8 @@ describe('create: validation mirrors the vendor Joi rules', () => {
   };
 
   test('the seed pages literal sample bodies get a 400 naming sendEmail and the unknown keys', async () => {
-    for (const [file, platform] of [['002_b2cc3e6188e232b4.txt', 'windows'], ['003_de885483e37e8cca.txt', 'windows']] as const) {
-      const res = await createToken(ctx, a.adminKey, a.org.id, platform, seedSampleBody(file));
+    for (const [sample, platform] of [['002-create-windows-token', 'windows'], ['003-create-windows-token-older-page', 'windows']] as const) {
+      const res = await createToken(ctx, a.adminKey, a.org.id, platform, seedSampleBody(sample));
       assert.equal(res.status, 400);
       assert.equal(res.body.error.code, 3000);
       const paths = errorPaths(res);

@@ -114,14 +114,14 @@ describe('lifecycle', () => {
     const url = `${tokensPath(a.org.id, 'windows')}/${id}`;
     ctx.clock.advance(59_999);
     assert.equal((await get(a.adminKey, url)).body.data.state, 'PENDING');
-    assert.equal(await ctx.container.tokens.sweepExpired(), 0);
+    assert.equal(await ctx.container.tokenLifecycle.sweepExpired(), 0);
     ctx.clock.advance(1);
     const expired = await get(a.adminKey, url);
     assert.equal(expired.body.data.state, 'EXPIRED');
     assert.equal(expired.body.data.updatedAt, expired.body.data.expireAt);
     const listed = (await get(a.adminKey, `${tokensPath(a.org.id, 'windows')}?mdm-user=${user.id}`)).body.data.items[0];
     assert.equal(listed.state, 'EXPIRED');
-    const swept = await ctx.container.tokens.sweepExpired();
+    const swept = await ctx.container.tokenLifecycle.sweepExpired();
     assert.ok(swept >= 1);
     assert.deepEqual((await get(a.adminKey, url)).body.data, expired.body.data, 'the sweep changes nothing a reader sees');
     const events = (await get(a.adminKey, `${url}/events`)).body.data.items.map((e: { type: string }) => e.type);
@@ -197,7 +197,7 @@ describe('lifecycle', () => {
     const res = await createToken(ctx, a.adminKey, a.org.id, 'windows', { mdmUserId: user.id, sendEmail: false });
     const id = res.body.data.id;
     const devices = Array.from({ length: 20 }, (_, i) => `${'d'.repeat(20)}${String(i).padStart(4, '0')}`);
-    const outcomes = await Promise.allSettled(devices.map((d) => ctx.container.tokens.redeem(a.org.id, 'windows', id, d)));
+    const outcomes = await Promise.allSettled(devices.map((d) => ctx.container.tokenLifecycle.redeem(a.org.id, 'windows', id, d)));
     const winners = outcomes.filter((o) => o.status === 'fulfilled');
     assert.equal(winners.length, 1);
     for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as { code: number }).code, 5146);
@@ -207,12 +207,12 @@ describe('lifecycle', () => {
     const events = (await get(a.adminKey, `${tokensPath(a.org.id, 'windows')}/${id}/events`)).body.data.items.map((e: { type: string }) => e.type);
     assert.deepEqual(events, ['created', 'redeemed']);
 
-    await assert.rejects(ctx.container.tokens.redeem(a.org.id, 'apple', id, devices[0]!), { code: 3001 }, 'a token of the other platform');
+    await assert.rejects(ctx.container.tokenLifecycle.redeem(a.org.id, 'apple', id, devices[0]!), { code: 3001 }, 'a token of the other platform');
     const b = await createOrg(ctx);
-    await assert.rejects(ctx.container.tokens.redeem(b.org.id, 'windows', id, devices[0]!), { code: 3001 }, 'a token of another organization');
+    await assert.rejects(ctx.container.tokenLifecycle.redeem(b.org.id, 'windows', id, devices[0]!), { code: 3001 }, 'a token of another organization');
     const short = await createToken(ctx, a.adminKey, a.org.id, 'windows', { mdmUserId: user.id, sendEmail: false, duration: 60 });
     ctx.clock.advance(60_000);
-    await assert.rejects(ctx.container.tokens.redeem(a.org.id, 'windows', short.body.data.id, devices[0]!), { code: 5146 }, 'expired');
+    await assert.rejects(ctx.container.tokenLifecycle.redeem(a.org.id, 'windows', short.body.data.id, devices[0]!), { code: 5146 }, 'expired');
   });
 });
 

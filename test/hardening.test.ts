@@ -13,7 +13,7 @@ import { ConfigError, loadConfig, type Config } from '../src/config.ts';
 import { createContainer } from '../src/container.ts';
 import { digestsEqual, sha256 } from '../src/lib/secrets.ts';
 import { loggerOptions } from '../src/logger.ts';
-import { createApiKeysRepo } from '../src/modules/api-keys/api-keys.repo.ts';
+import { findKeysByPrefix } from '../src/auth/api-key-lookup.repo.ts';
 import { inlineStyleSources } from '../src/plugins/security-headers.ts';
 import { assertError } from './helpers/assertions.ts';
 import { createKey, createMdmUser, createOrg, type TestOrg } from './helpers/factories.ts';
@@ -461,8 +461,8 @@ describe('API keys are compared in constant time', () => {
       syncBuiltinESMExports();
     });
 
-    await assert.rejects(ctx.container.apiKeys.authenticate(wrong), (e: { code?: number }) => e.code === 4004);
-    const auth = await ctx.container.apiKeys.authenticate(key);
+    await assert.rejects(ctx.container.auth.authenticate(wrong), (e: { code?: number }) => e.code === 4004);
+    const auth = await ctx.container.auth.authenticate(key);
     assert.equal(auth.organization.id, org.org.id);
 
     const calls = spy.mock.calls.map((c) => c.arguments as unknown as [Buffer, Buffer]);
@@ -483,7 +483,7 @@ describe('API keys are compared in constant time', () => {
   test('the raw key is stored nowhere: only its SHA-256 and a display prefix', async () => {
     const org = await createOrg(ctx);
     const key = await createKey(ctx, org.org, { role: 'viewer', name: 'stored-check' });
-    const rows = await createApiKeysRepo(ctx.container.database.db).findByPrefix(key.slice(0, 12));
+    const rows = await findKeysByPrefix(ctx.container.database.db, key.slice(0, 12));
     const row = rows.find((r) => r.key.name === 'stored-check')!.key;
     assert.ok(row.keyHash.equals(sha256(key)));
     assert.equal(row.prefix, key.slice(0, 12));
@@ -492,7 +492,7 @@ describe('API keys are compared in constant time', () => {
   });
 
   test('in the source, authenticate compares no raw strings', () => {
-    const source = readFileSync(new URL('../src/modules/api-keys/api-keys.service.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../src/auth/authenticator.ts', import.meta.url), 'utf8');
     const start = source.indexOf('async authenticate(');
     assert.ok(start >= 0, 'authenticate is found');
     const body = source.slice(start, source.indexOf('\n    },', start));

@@ -7,7 +7,11 @@ export const Id = Type.String({ pattern: ID_PATTERN, description: 'Entity Id' })
 export const NullableId = Type.Union([Id, Type.Null()]);
 export const DateTime = Type.String({ format: 'date-time' });
 export const NullableDateTime = Type.Union([DateTime, Type.Null()]);
-export const AnyObject = Type.Object({}, { additionalProperties: true });
+/**
+ * Any JSON object. The same JSON Schema as Type.Object({}, { additionalProperties: true }), but
+ * typed as a record of unknown values (that one's Static<> is `object`, which nothing can read).
+ */
+export const AnyObject = Type.Unsafe<Record<string, unknown>>({ type: 'object', properties: {}, additionalProperties: true });
 
 export const OrganizationParam = Type.String({
   pattern: '^(([a-fA-F0-9]{24})|([a-zA-Z0-9\\-]{3,}))$',

@@ -1,23 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
-import { createTokenEventsRepo } from '../modules/enrollment-tokens/token-events.repo.ts';
-import { effectiveState } from '../modules/enrollment-tokens/token-state.ts';
-import { createTokensRepo } from '../modules/enrollment-tokens/tokens.repo.ts';
-import { enrollmentLink } from '../modules/enrollment-tokens/tokens.views.ts';
-import { createOrganizationsRepo } from '../modules/organizations/organizations.repo.ts';
-import type { Language } from '../modules/enrollment-tokens/tokens.schemas.ts';
-import type { Platform } from '../platforms/platforms.ts';
 import { renderEnrollmentEmail } from './enrollment-email.ts';
 import type { Mailer } from './mailer.ts';
 import { claimDueMessages, finishMessage, type OutboxRecord } from './outbox.repo.ts';
+import type { ReadRecipientToken, RecordDelivery } from './recipient-token.ts';
 
 export interface OutboxSenderOptions {
   database: Database;
   clock: Clock;
   mailer: Mailer;
   log: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>;
-  publicUrl: string;
+  /** The token module's face for mail, handed in by container.ts. */
+  tokens: { read: ReadRecipientToken; recordDelivery: RecordDelivery };
   maxAttempts: number;
   retryBaseMs: number;
   batch?: number;
@@ -65,25 +60,24 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   const concurrency = options.concurrency ?? 5;
 
   async function deliver(message: OutboxRecord, report: DeliveryReport): Promise<void> {
-    const now = clock.now();
     const org = message.organizationId;
-    const [token] = await createTokensRepo(db).findByIds(org, [message.tokenId]);
-    const organization = await createOrganizationsRepo(db).findByIdOrSlug(org);
-    const events = createTokenEventsRepo(db);
-    const state = token ? effectiveState(token.state, token.expireAt, now) : 'DELETED';
-    if (!token || !organization || state !== 'PENDING') {
+    const record = options.tokens.recordDelivery;
+    const token = await options.tokens.read({ organizationId: org, tokenId: message.tokenId });
+    const state = token?.state ?? 'DELETED';
+    if (!token || state !== 'PENDING') {
+      const now = clock.now();
       await finishMessage(db, org, message.id, { status: 'cancelled', lastError: `token is ${state}`, updatedAt: now });
-      await events.append(org, [{ tokenId: message.tokenId, type: 'email.cancelled', actorKeyId: null, at: now, changes: { emailId: message.id, state } }]);
+      await record(org, { tokenId: message.tokenId, type: 'email.cancelled', at: now, changes: { emailId: message.id, state } });
       report.cancelled++;
       return;
     }
     const rendered = renderEnrollmentEmail({
-      language: token.language as Language,
-      platform: token.platform as Platform,
-      organizationName: organization.name,
+      language: token.language,
+      platform: token.platform,
+      organizationName: token.organizationName,
       displayName: token.displayName,
       recipient: message.recipient,
-      link: enrollmentLink(options.publicUrl, token.linkSecret),
+      link: token.link,
       code: token.enrollCode,
       expireAt: token.expireAt,
       emailText: token.emailText,
@@ -96,7 +90,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       const done = clock.now();
       if (message.attempts >= options.maxAttempts) {
         await finishMessage(db, org, message.id, { status: 'failed', lastError, updatedAt: done });
-        await events.append(org, [{ tokenId: token.id, type: 'email.failed', actorKeyId: null, at: done, changes: { emailId: message.id, attempts: message.attempts, error: lastError } }]);
+        await record(org, { tokenId: token.tokenId, type: 'email.failed', at: done, changes: { emailId: message.id, attempts: message.attempts, error: lastError } });
         report.failed++;
       } else {
         const nextAttemptAt = new Date(done.getTime() + retryDelay(message.attempts, options.retryBaseMs));
@@ -108,7 +102,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     }
     const sentAt = clock.now();
     await finishMessage(db, org, message.id, { status: 'sent', sentAt, messageId, lastError: null, updatedAt: sentAt });
-    await events.append(org, [{ tokenId: token.id, type: 'email.sent', actorKeyId: null, at: sentAt, changes: { emailId: message.id, attempts: message.attempts } }]);
+    await record(org, { tokenId: token.tokenId, type: 'email.sent', at: sentAt, changes: { emailId: message.id, attempts: message.attempts } });
     report.sent++;
   }
 

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
 import { emailOutbox } from '../db/schema.ts';
+import { chunked } from '../lib/chunks.ts';
 
 export type OutboxRecord = typeof emailOutbox.$inferSelect;
 export type NewOutboxRecord = typeof emailOutbox.$inferInsert;
@@ -9,18 +10,7 @@ export function createOutboxRepo(db: Executor) {
   return {
     /** Queues messages; called inside the transaction that creates or resends their tokens. */
     async enqueue(organizationId: string, rows: Omit<NewOutboxRecord, 'organizationId'>[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += 2_000) {
-        await db.insert(emailOutbox).values(rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId })));
-      }
-    },
-
-    async countByStatus(organizationId: string): Promise<Record<string, number>> {
-      const rows = await db
-        .select({ status: emailOutbox.status, n: sql<number>`count(*)::int` })
-        .from(emailOutbox)
-        .where(eq(emailOutbox.organizationId, organizationId))
-        .groupBy(emailOutbox.status);
-      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      for (const chunk of chunked(rows, 2_000)) await db.insert(emailOutbox).values(chunk.map((r) => ({ ...r, organizationId })));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import type { ApiKeysService, AuthContext } from '../modules/api-keys/api-keys.service.ts';
+import type { AuthContext } from '../auth/auth-context.ts';
 import { isAllowed, type Permission } from '../permissions.ts';
 
 declare module 'fastify' {
@@ -30,14 +30,19 @@ export function bearer(header: string | undefined): string | undefined {
  * Runs before body parsing and validation so that the order of CONTRACT.md section 2 holds:
  * 401 for the key, then 404 for an organization that is not the key's, then 403.
  */
-export function registerAuth(app: FastifyInstance, apiKeys: ApiKeysService): void {
+export function registerAuth(
+  app: FastifyInstance,
+  authenticate: (secret: string) => Promise<AuthContext>,
+  /** The admin console's session cookie, accepted in place of a bearer (src/console/session-auth.ts). */
+  session?: (request: FastifyRequest) => Promise<AuthContext | undefined>,
+): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
     const secret = bearer(request.headers.authorization);
-    if (!secret) throw new AppError('NO_AUTH_TOKEN');
-    const auth = await apiKeys.authenticate(secret);
+    const auth = secret ? await authenticate(secret) : await session?.(request);
+    if (!auth) throw new AppError('NO_AUTH_TOKEN');
     const orgParam = (request.params as { organizationId?: string }).organizationId;
     if (orgParam !== undefined) {
       const org = auth.organization;

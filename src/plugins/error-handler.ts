@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../errors.ts';
-import { isDatabaseUnavailable } from '../lib/db-errors.ts';
+import { isDatabaseUnavailable, QUERY_CANCELED, sqlState } from '../lib/db-errors.ts';
 
 interface AjvLikeError {
   keyword: string;
@@ -147,6 +147,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof AppError) return sendError(request, reply, error);
     const mapped = fromFrameworkError(error);
     if (mapped) return sendError(request, reply, mapped);
+    if (sqlState(error) === QUERY_CANCELED) {
+      request.log.warn({ err: error }, 'statement timeout');
+      return sendError(request, reply, new AppError('DATABASE_TIMEOUT'));
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       return sendError(request, reply, new AppError('DATABASE'));

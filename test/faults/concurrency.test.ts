@@ -95,7 +95,7 @@ test('50 concurrent redeems of one token: exactly one wins', async () => {
   const user = await createMdmUser(ctx, org);
   const token = (await send(adminKey, 'POST', tokensPath(org.id, 'windows'), { mdmUserId: user.id, sendEmail: false })).body.data;
   const devices = Array.from({ length: PARALLEL }, () => newId());
-  const outcomes = await Promise.allSettled(devices.map((device) => ctx.container.tokens.redeem(org.id, 'windows', token.id, device)));
+  const outcomes = await Promise.allSettled(devices.map((device) => ctx.container.tokenLifecycle.redeem(org.id, 'windows', token.id, device)));
   const winners = outcomes.filter((o) => o.status === 'fulfilled');
   assert.equal(winners.length, 1, 'one winner');
   for (const o of outcomes) {
@@ -176,7 +176,7 @@ test('redeems, revokes and updates racing on one token: the trail\'s state chang
     const outcomes = await Promise.allSettled(
       Array.from({ length: PARALLEL }, async (_, i) => {
         await sleep(Math.random() * 20);
-        if (i % 3 === 0) return ctx.container.tokens.redeem(org.id, 'windows', token.id, newId());
+        if (i % 3 === 0) return ctx.container.tokenLifecycle.redeem(org.id, 'windows', token.id, newId());
         if (i % 3 === 1) return send(adminKey, 'DELETE', `${url}/${token.id}`);
         return send(adminKey, 'PUT', `${url}/${token.id}`, { displayName: `n${i}` });
       }),

@@ -3,7 +3,7 @@ import { mdmUsers, policies, segments, vppLocations } from '../../src/db/schema.
 import { newId } from '../../src/lib/ids.ts';
 import type { Platform } from '../../src/platforms/platforms.ts';
 import { createApiKeysRepo } from '../../src/modules/api-keys/api-keys.repo.ts';
-import { mintApiKey, type NewApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
+import { mintApiKey, type NewApiKey } from '../../src/auth/api-key-credentials.ts';
 import type { OrganizationRecord } from '../../src/modules/organizations/organizations.repo.ts';
 import type { TestContext } from './test-app.ts';
 

@@ -1,20 +1,12 @@
 import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import type { ApiKeyRecord } from '../../auth/api-key-credentials.ts';
 import type { Executor } from '../../db/client.ts';
 import { apiKeys, organizations } from '../../db/schema.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
 
-export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 
 export function createApiKeysRepo(db: Executor) {
   return {
-    /** Keys whose public prefix matches, with their organization: the only unscoped read, for authentication. */
-    async findByPrefix(prefix: string) {
-      return db
-        .select({ key: apiKeys, organization: organizations })
-        .from(apiKeys)
-        .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-        .where(eq(apiKeys.prefix, prefix));
-    },
     async insert(key: typeof apiKeys.$inferInsert): Promise<ApiKeyRecord> {
       const [row] = await db.insert(apiKeys).values(key).returning();
       return row!;

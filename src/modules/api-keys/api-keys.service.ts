@@ -1,23 +1,11 @@
+import { grantsOf, mintApiKey, type ApiKeyRecord, type NewApiKey } from '../../auth/api-key-credentials.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import type { Database, Executor } from '../../db/client.ts';
 import { AppError, notFound, validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { newId } from '../../lib/ids.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { digestsEqual, randomToken, sha256 } from '../../lib/secrets.ts';
-import { expandGrants, grantsOfRole, isAllowed, isValidGrant, PERMISSIONS, ROLES, type Role } from '../../permissions.ts';
-import type { OrganizationRecord } from '../organizations/organizations.repo.ts';
-import { createApiKeysRepo, type ApiKeyRecord } from './api-keys.repo.ts';
-
-export const KEY_PREFIX = 'ork_';
-/** Characters of the key kept in clear for display and lookup ("ork_" + 8). */
-const DISPLAY_PREFIX_LENGTH = 12;
-
-/** Who is calling: the key and its organization, resolved once per request. */
-export interface AuthContext {
-  keyId: string;
-  organization: OrganizationRecord;
-  grants: readonly string[];
-}
+import { expandGrants, grantsOfRole, isAllowed, isValidGrant, PERMISSIONS } from '../../permissions.ts';
+import { createApiKeysRepo } from './api-keys.repo.ts';
 
 export interface ApiKeyView {
   id: string;
@@ -29,13 +17,6 @@ export interface ApiKeyView {
   expiresAt: string | null;
   revokedAt: string | null;
   createdAt: string;
-}
-
-export interface NewApiKey {
-  name: string;
-  role?: Role | undefined;
-  permissions?: string[] | undefined;
-  expiresAt?: Date | undefined;
 }
 
 export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
@@ -52,10 +33,6 @@ export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
   };
 }
 
-function grantsOf(key: ApiKeyRecord): readonly string[] {
-  return key.role && (ROLES as readonly string[]).includes(key.role) ? grantsOfRole(key.role as Role) : key.permissions;
-}
-
 /** An admin key: one whose grants cover every permission (role admin, or `*`). */
 export function isAdminKey(key: ApiKeyRecord): boolean {
   return expandGrants(grantsOf(key)).length === PERMISSIONS.length;
@@ -66,80 +43,11 @@ export async function liveAdminKeys(db: Executor, organizationId: string, now: D
   return (await createApiKeysRepo(db).listLive(organizationId, now)).filter(isAdminKey);
 }
 
-/** Builds a key row and its secret; the secret leaves this function once and is never stored. */
-export function mintApiKey(organizationId: string, input: NewApiKey, now: Date): { secret: string; row: ApiKeyRecord } {
-  const secret = KEY_PREFIX + randomToken(32);
-  const row: ApiKeyRecord = {
-    id: newId(),
-    organizationId,
-    name: input.name,
-    prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
-    keyHash: sha256(secret),
-    role: input.role ?? null,
-    permissions: input.role ? [] : (input.permissions ?? []),
-    expiresAt: input.expiresAt ?? null,
-    revokedAt: null,
-    createdAt: now,
-  };
-  return { secret, row };
-}
-
-/**
- * Authenticated keys are remembered briefly so that a busy client costs no database round trip
- * per request. A revoke through the API forgets the key at once; one made by the operator's
- * command line (another process) takes effect within this time.
- */
-export const AUTH_CACHE_MS = 5_000;
-const AUTH_CACHE_ENTRIES = 10_000;
-
-interface CachedAuth {
-  auth: AuthContext;
-  keyExpiresAt: Date | null;
-  until: number;
-}
-
-export function createApiKeysService(deps: { database: Database; clock: Clock }) {
+/** The organization's keys through the API; authenticating a key is src/auth/'s job. */
+export function createApiKeysService(deps: { database: Database; clock: Clock; onRevoked?: (keyId: string) => void }) {
   const repo = () => createApiKeysRepo(deps.database.db);
-  // Keyed by the key's SHA-256, never by the key itself.
-  const cache = new Map<string, CachedAuth>();
-
-  const checkExpiry = (expiresAt: Date | null) => {
-    if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
-  };
 
   return {
-    /** Resolves a bearer key: 4004 for unknown or revoked keys, 4005 past the key's expiry. */
-    async authenticate(secret: string): Promise<AuthContext> {
-      if (!secret.startsWith(KEY_PREFIX) || secret.length < DISPLAY_PREFIX_LENGTH || secret.length > 256) {
-        throw new AppError('INVALID_TOKEN');
-      }
-      const digest = sha256(secret);
-      const cacheKey = digest.toString('hex');
-      const hit = cache.get(cacheKey);
-      if (hit && hit.until > Date.now()) {
-        checkExpiry(hit.keyExpiresAt);
-        return hit.auth;
-      }
-      const candidates = await repo().findByPrefix(secret.slice(0, DISPLAY_PREFIX_LENGTH));
-      const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
-      if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
-      checkExpiry(match.key.expiresAt);
-      const auth = { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
-      if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(cacheKey, { auth, keyExpiresAt: match.key.expiresAt, until: Date.now() + AUTH_CACHE_MS });
-      return auth;
-    },
-
-    /**
-     * Whether this process verified the key moments ago and it still holds: a check with no
-     * database round trip, for the limit that runs before authentication.
-     */
-    isKnownKey(secret: string): boolean {
-      const hit = cache.get(sha256(secret).toString('hex'));
-      if (!hit || hit.until <= Date.now()) return false;
-      return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
-    },
-
     async list(auth: AuthContext, page: PageRequest): Promise<Page<ApiKeyView>> {
       const { items, total } = await repo().list(auth.organization.id, page);
       return toPage(items.map(toApiKeyView), total, page);
@@ -188,7 +96,7 @@ export function createApiKeysService(deps: { database: Database; clock: Clock })
         }
         return (await keys.revoke(org, target.id, now))!;
       });
-      for (const [k, entry] of cache) if (entry.auth.keyId === row.id) cache.delete(k);
+      deps.onRevoked?.(row.id);
       return toApiKeyView(row);
     },
   };

@@ -2,9 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { createTokenEventsRepo } from './token-events.repo.ts';
-import { effectiveState, type TokenState } from './token-state.ts';
-import { createTokensRepo, findTokenByLinkSecret } from './tokens.repo.ts';
+import { redeemInTransaction } from './token-lifecycle.service.ts';
+import { effectiveState, storedPending, type TokenState } from './token-state.ts';
+import { findTokenByLinkSecret, type TokenRecord } from './token.repo.ts';
 
 /**
  * The face the device protocols (Windows MS-MDE2, Apple MDM and SCEP) see of the token module:
@@ -33,7 +33,7 @@ export async function findTokenByEnrollCode(db: Executor, enrollCode: string, no
     .select({ token: enrollmentTokens, email: mdmUsers.email })
     .from(enrollmentTokens)
     .innerJoin(mdmUsers, and(eq(mdmUsers.organizationId, enrollmentTokens.organizationId), eq(mdmUsers.id, enrollmentTokens.mdmUserId)))
-    .where(and(eq(enrollmentTokens.enrollCode, enrollCode), eq(enrollmentTokens.state, 'PENDING')))
+    .where(and(eq(enrollmentTokens.enrollCode, enrollCode), storedPending))
     .limit(1);
   if (!row) return null;
   return toTokenForDevice(row.token, row.email, now);
@@ -54,34 +54,22 @@ export type RedeemResult = { ok: true } | { ok: false; state: TokenState | 'NOT_
 
 /**
  * PENDING -> DONE, bound to `deviceId`, with its `redeemed` audit event; in the caller's
- * transaction. Exactly one of many concurrent redeems of a token wins (one conditional UPDATE).
- * `device` is what the trail records about the device (its ids and name; no secrets).
+ * transaction, through the token lifecycle (token-lifecycle.service.ts). Exactly one of many
+ * concurrent redeems of a token wins (one conditional UPDATE). `device` is what the trail
+ * records about the device (its ids and name; no secrets).
  */
 export async function redeemTokenInTransaction(
   tx: Executor,
   args: { organizationId: string; platform: Platform; tokenId: string; deviceId: string; now: Date; device: Record<string, unknown> },
 ): Promise<RedeemResult> {
-  const { organizationId, platform, tokenId, deviceId, now } = args;
-  const tokens = createTokensRepo(tx);
-  const done = await tokens.redeem(organizationId, platform, tokenId, deviceId, now);
-  if (!done) {
-    const token = await tokens.get(organizationId, platform, tokenId);
-    return { ok: false, state: token ? effectiveState(token.state, token.expireAt, now) : 'NOT_FOUND' };
-  }
-  await createTokenEventsRepo(tx).append(organizationId, [
-    { tokenId, type: 'redeemed', actorKeyId: null, at: now, changes: { state: { from: 'PENDING', to: 'DONE' }, deviceId, device: args.device } },
-  ]);
-  return { ok: true };
+  const outcome = await redeemInTransaction(tx, args);
+  return outcome.ok ? { ok: true } : outcome;
 }
 
-function toTokenForDevice(
-  token: { organizationId: string; platform: string; id: string; state: string; expireAt: Date; language: string },
-  email: string,
-  now: Date,
-): TokenForDevice {
+function toTokenForDevice(token: TokenRecord, email: string, now: Date): TokenForDevice {
   return {
     organizationId: token.organizationId,
-    platform: token.platform as Platform,
+    platform: token.platform,
     tokenId: token.id,
     state: effectiveState(token.state, token.expireAt, now),
     email,

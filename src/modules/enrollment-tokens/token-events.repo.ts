@@ -1,6 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
 
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
@@ -13,9 +14,8 @@ export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 export function createTokenEventsRepo(db: Executor) {
   return {
     async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
-      for (let i = 0; i < events.length; i += 5_000) {
-        await db.insert(tokenEvents).values(events.slice(i, i + 5_000).map((e) => ({ ...e, organizationId })));
-      }
+      // Small statements: building one never holds the event loop long (/healthz under a bulk).
+      for (const chunk of chunked(events, 1_000)) await db.insert(tokenEvents).values(chunk.map((e) => ({ ...e, organizationId })));
     },
     async listForToken(organizationId: string, tokenId: string, { page, limit }: PageRequest): Promise<{ items: TokenEventRecord[]; total: number }> {
       const where = and(eq(tokenEvents.organizationId, organizationId), eq(tokenEvents.tokenId, tokenId));

@@ -1,7 +1,7 @@
 import type { StoredAssignment } from '../../db/schema.ts';
 import { validationError, type FieldError } from '../../errors.ts';
-import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
-import type { Language } from './tokens.schemas.ts';
+import type { Language } from '../../lib/languages.ts';
+import type { TokenBulkBody, TokenCreateBody, TokenUpdateBody } from './token.schemas.ts';
 
 /** A create, bulk or update body with the platform's names mapped to the core's. */
 export interface TokenInput {
@@ -22,66 +22,66 @@ export interface TokenInput {
 
 export type TokenPatch = Omit<TokenInput, 'sendEmail' | 'duration' | 'language' | 'emailText'>;
 
-type Body = Record<string, unknown>;
+type AnyBody = TokenCreateBody | TokenBulkBody | TokenUpdateBody;
 
 /**
  * The legacy single policy means one assignment at priority 0; a policy may appear once.
- * When the legacy id is also among the assignments, the assignment's priority wins.
+ * When the legacy id is also among the assignments, the assignment's priority wins. Each
+ * platform's schema admits only its own names, so the names present tell the platform.
  */
-function assignmentsOf(platform: Platform, body: Body): StoredAssignment[] | undefined {
-  const n = PLATFORM_NAMES[platform];
-  const legacy = body[n.legacyPolicyIdKey] as string | null | undefined;
-  const list = body[n.assignmentsKey] as Array<Record<string, unknown>> | undefined;
-  if (legacy === undefined && list === undefined) return undefined;
+function assignmentsOf(body: AnyBody): StoredAssignment[] | undefined {
+  if ('winPolicyId' in body || 'winPolicyAssignments' in body) {
+    const list = (body.winPolicyAssignments ?? []).map((a) => ({ policyId: a.winPolicyId, priority: a.priority }));
+    return mergeAssignments(body.winPolicyId, list, 'body.winPolicyAssignments', 'winPolicyId');
+  }
+  if ('policyId' in body || 'admPolicyAssignments' in body) {
+    const list = (body.admPolicyAssignments ?? []).map((a) => ({ policyId: a.admPolicyId, priority: a.priority }));
+    return mergeAssignments(body.policyId, list, 'body.admPolicyAssignments', 'admPolicyId');
+  }
+  return undefined;
+}
+
+function mergeAssignments(legacy: string | null | undefined, list: StoredAssignment[], path: string, idKey: string): StoredAssignment[] {
   const errors: FieldError[] = [];
   const out: StoredAssignment[] = [];
   const seen = new Set<string>();
-  for (const [i, a] of (list ?? []).entries()) {
-    const policyId = String(a[n.assignmentPolicyIdKey]).toLowerCase();
-    if (seen.has(policyId)) errors.push({ path: `body.${n.assignmentsKey}.${i}.${n.assignmentPolicyIdKey}`, message: 'is assigned more than once' });
+  for (const [i, a] of list.entries()) {
+    const policyId = a.policyId.toLowerCase();
+    if (seen.has(policyId)) errors.push({ path: `${path}.${i}.${idKey}`, message: 'is assigned more than once' });
     seen.add(policyId);
-    out.push({ policyId, priority: a.priority as number });
+    out.push({ policyId, priority: a.priority });
   }
   if (errors.length) throw validationError(errors);
   if (legacy && !seen.has(legacy.toLowerCase())) out.unshift({ policyId: legacy.toLowerCase(), priority: 0 });
   return out;
 }
 
-function lower(id: unknown): string | null | undefined {
-  return typeof id === 'string' ? id.toLowerCase() : (id as null | undefined);
+/** The fields only Apple's bodies carry. */
+function appleFieldsOf(body: AnyBody): Pick<TokenInput, 'vppLocationId' | 'configuration' | 'profiles' | 'applications'> {
+  if (!('admVppLocationId' in body || 'configuration' in body || 'profiles' in body || 'applications' in body)) return {};
+  return { vppLocationId: body.admVppLocationId?.toLowerCase() ?? body.admVppLocationId, configuration: body.configuration, profiles: body.profiles, applications: body.applications };
 }
 
-function copyDefined<T extends object>(target: T, source: Partial<T>): T {
-  for (const [k, v] of Object.entries(source)) if (v !== undefined) (target as Record<string, unknown>)[k] = v;
-  return target;
+/** Keeps only the keys the body set: an update changes exactly those. */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Maps a validated body of the platform's shape to the core's input. */
-export function toTokenInput(platform: Platform, body: Body): TokenInput {
-  return copyDefined({ sendEmail: body.sendEmail as boolean } as TokenInput, {
-    displayName: body.displayName as string | undefined,
-    tags: body.tags as string[] | undefined,
-    duration: body.duration as number | undefined,
-    language: body.language as Language | undefined,
-    emailText: body.emailText as string | undefined,
-    segmentId: body.segmentId as number | null | undefined,
-    assignments: assignmentsOf(platform, body),
-    vppLocationId: lower(body.admVppLocationId),
-    configuration: body.configuration as Record<string, unknown> | null | undefined,
-    profiles: body.profiles as Record<string, unknown>[] | undefined,
-    applications: body.applications as Record<string, unknown>[] | undefined,
-  });
+/** Maps a validated create or bulk body, of either platform, to the core's input. */
+export function toTokenInput(body: TokenCreateBody | TokenBulkBody): TokenInput {
+  const { sendEmail, displayName, tags, duration, language, emailText, segmentId } = body;
+  return definedOnly({ sendEmail, displayName, tags, duration, language, emailText, segmentId, assignments: assignmentsOf(body), ...appleFieldsOf(body) });
 }
 
-export function toTokenPatch(platform: Platform, body: Body): TokenPatch {
-  const { sendEmail: _ignored, ...patch } = toTokenInput(platform, { ...body, sendEmail: false });
-  return patch;
+/** Maps a validated update body, of either platform, to the core's patch. */
+export function toTokenPatch(body: TokenUpdateBody): TokenPatch {
+  const { displayName, tags, segmentId } = body;
+  return definedOnly({ displayName, tags, segmentId, assignments: assignmentsOf(body), ...appleFieldsOf(body) });
 }
 
 /** Joi's `insensitive` boolean: "true"/"false" in any case become booleans before validation. */
 export function normalizeSendEmail(body: unknown): void {
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const b = body as Body;
-    if (typeof b.sendEmail === 'string' && /^(true|false)$/i.test(b.sendEmail)) b.sendEmail = b.sendEmail.toLowerCase() === 'true';
+  if (body && typeof body === 'object' && !Array.isArray(body) && 'sendEmail' in body) {
+    if (typeof body.sendEmail === 'string' && /^(true|false)$/i.test(body.sendEmail)) body.sendEmail = body.sendEmail.toLowerCase() === 'true';
   }
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enterprises, mdmUsers, policies, segments, vppLocations } from '../../db/schema.ts';
+import { chunked } from '../../lib/chunks.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 
 export type MdmUserRecord = typeof mdmUsers.$inferSelect;
@@ -48,19 +49,9 @@ export function createTokenReferencesRepo(db: Executor) {
       return row;
     },
 
-    /** Users by id for display, deleted ones included. */
-    async usersByIds(organizationId: string, ids: string[]): Promise<Pick<MdmUserRecord, 'id' | 'email'>[]> {
-      if (ids.length === 0) return [];
-      return db
-        .select({ id: mdmUsers.id, email: mdmUsers.email })
-        .from(mdmUsers)
-        .where(and(eq(mdmUsers.organizationId, organizationId), inArray(mdmUsers.id, ids)));
-    },
-
     async liveUsersByEmails(organizationId: string, emails: string[]): Promise<MdmUserRecord[]> {
       const out: MdmUserRecord[] = [];
-      for (let i = 0; i < emails.length; i += LOOKUP_CHUNK) {
-        const chunk = emails.slice(i, i + LOOKUP_CHUNK);
+      for (const chunk of chunked(emails, LOOKUP_CHUNK)) {
         out.push(
           ...(await db
             .select()
@@ -71,12 +62,14 @@ export function createTokenReferencesRepo(db: Executor) {
       return out;
     },
 
-    /** Inserts users, skipping emails a concurrent request has just taken. */
-    async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += 2_000) {
-        const chunk = rows.slice(i, i + 2_000).map((r) => ({ ...r, organizationId }));
-        await db.insert(mdmUsers).values(chunk).onConflictDoNothing();
+    /** Inserts users, skipping emails a concurrent request has just taken; returns those it inserted. */
+    async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<MdmUserRecord[]> {
+      const inserted: MdmUserRecord[] = [];
+      // Small statements: building one never holds the event loop long (/healthz under a bulk).
+      for (const chunk of chunked(rows, 500)) {
+        inserted.push(...(await db.insert(mdmUsers).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
       }
+      return inserted;
     },
 
     async livePolicies(organizationId: string, platform: Platform, ids: string[]): Promise<PolicyRecord[]> {

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createEnterprisesRepo } from './enterprises.repo.ts';
 import type { AdmEnterpriseView, WinEnterpriseView } from './enterprises.schemas.ts';
 import { toEnterpriseView } from './enterprises.views.ts';

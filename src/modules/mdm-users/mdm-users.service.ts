@@ -6,7 +6,7 @@ import { normalizeEmail } from '../../lib/email-address.ts';
 import { newId } from '../../lib/ids.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createMdmUsersRepo, MDM_USER_EMAIL_INDEX, type MdmUserChanges, type MdmUserRecord } from './mdm-users.repo.ts';
 import { MDM_USER_SORT_FIELDS, type Language } from './mdm-users.schemas.ts';
 

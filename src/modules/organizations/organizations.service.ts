@@ -1,9 +1,9 @@
+import { mintApiKey } from '../../auth/api-key-credentials.ts';
 import type { Database } from '../../db/client.ts';
 import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { createApiKeysRepo } from '../api-keys/api-keys.repo.ts';
-import { mintApiKey } from '../api-keys/api-keys.service.ts';
 import { createOrganizationsRepo, type OrganizationRecord } from './organizations.repo.ts';
 import { PLATFORMS } from '../../platforms/platforms.ts';
 import { DEFAULT_PLAN, PLANS } from './plans.ts';

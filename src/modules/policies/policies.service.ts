@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createEnterprisesRepo } from '../enterprises/enterprises.repo.ts';
 import { createPoliciesRepo } from './policies.repo.ts';
 import { POLICY_SORT_FIELDS, type AdmPolicyInput, type PolicyView, type WinPolicyInput } from './policies.schemas.ts';

@@ -3,7 +3,7 @@ import { notFound, validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createSegmentsRepo, type SegmentChanges, type SegmentRecord } from './segments.repo.ts';
 import { SEGMENT_SORT_FIELDS, type SegmentView } from './segments.schemas.ts';
 

@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import type { AuthContext } from '../api-keys/api-keys.service.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
 import { createVppLocationsRepo } from './vpp-locations.repo.ts';
 import { VPP_LOCATION_SORT_FIELDS, type VppLocationConfigInput, type VppLocationView } from './vpp-locations.schemas.ts';
 import { toVppLocationView } from './vpp-locations.views.ts';

@@ -1,0 +1,281 @@
+import type { AuthContext } from '../../auth/auth-context.ts';
+import type { Database, Executor } from '../../db/client.ts';
+import { AppError, ERRORS, notFound } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { EmailLimits } from '../../limits/email-limits.ts';
+import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
+import { idempotent } from '../../lib/idempotency.ts';
+import { newId } from '../../lib/ids.ts';
+import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
+import type { DeliveryEvent } from '../../mail/recipient-token.ts';
+import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
+import { createTokenEventsRepo, type NewTokenEvent, type TokenEventType } from './token-events.repo.ts';
+import type { TokenInput, TokenPatch } from './token-input.ts';
+import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
+import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges } from './token-rules.ts';
+import { effectiveState, type TokenState } from './token-state.ts';
+import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
+import { createTokenRepo, sweepExpiredTokens, type TokenRecord, type TokenRow } from './token.repo.ts';
+import { renderRows, type LoadedReferences, type TokenView } from './token.views.ts';
+
+/**
+ * The one owner of a token's lifecycle. Every transition (issue, one or in bulk; update;
+ * revoke; resend; expire; redeem) runs here and ends in recordTransitions(), which writes its
+ * audit events and outbox rows in the transaction of the change.
+ */
+
+/**
+ * One change of a token, as its audit trail records it. An `email.queued` transition carries
+ * its recipient: recordTransitions writes its outbox row and puts the row's id in the event.
+ */
+export type TokenTransition =
+  | { tokenId: string; type: Exclude<TokenEventType, 'email.queued'>; actorKeyId: string | null; at: Date; changes: Record<string, unknown> }
+  | { tokenId: string; type: 'email.queued'; actorKeyId: string | null; at: Date; recipient: string };
+
+/**
+ * The single place a transition is recorded: its audit event, and for an email its outbox row,
+ * in `tx` (the transaction of the change itself). Returns the outbox rows it queued.
+ */
+async function recordTransitions(tx: Executor, organizationId: string, events: TokenTransition[]): Promise<NewOutboxRecord[]> {
+  const emails: NewOutboxRecord[] = [];
+  const trail: NewTokenEvent[] = events.map((event) => {
+    if (event.type !== 'email.queued') return event;
+    const { recipient, ...rest } = event;
+    const email = { id: newId(), organizationId, tokenId: event.tokenId, recipient, status: 'pending', attempts: 0, nextAttemptAt: event.at, createdAt: event.at, updatedAt: event.at };
+    emails.push(email);
+    return { ...rest, changes: { emailId: email.id } };
+  });
+  if (emails.length > 0) await createOutboxRepo(tx).enqueue(organizationId, emails);
+  await createTokenEventsRepo(tx).append(organizationId, trail);
+  // The webhook outbox: written with the audit event, in the same transaction.
+  await enqueueWebhookEvents(tx, organizationId, trail);
+  return emails;
+}
+
+/** The delivery block of a token whose email was just queued. */
+const queuedEmail = (email: NewOutboxRecord) => ({ status: email.status, attempts: email.attempts ?? 0, sentAt: null, lastError: null });
+
+export type RedeemOutcome = { ok: true; token: TokenRecord } | { ok: false; state: TokenState | 'NOT_FOUND' };
+
+/**
+ * PENDING -> DONE, bound to `deviceId`, with its `redeemed` event, in the caller's transaction
+ * (a device protocol's, with its device row). One conditional UPDATE: of many concurrent
+ * redeems of a token exactly one wins.
+ */
+export async function redeemInTransaction(
+  tx: Executor,
+  args: { organizationId: string; platform: Platform; tokenId: string; deviceId: string; now: Date; device?: Record<string, unknown> },
+): Promise<RedeemOutcome> {
+  const { organizationId, platform, tokenId, deviceId, now, device } = args;
+  const tokens = createTokenRepo(tx);
+  const done = await tokens.redeem(organizationId, platform, tokenId, deviceId, now);
+  if (!done) {
+    const token = await tokens.get(organizationId, platform, tokenId);
+    return { ok: false, state: token ? effectiveState(token.state, token.expireAt, now) : 'NOT_FOUND' };
+  }
+  const changes = { state: { from: 'PENDING', to: 'DONE' }, deviceId, ...(device ? { device } : {}) };
+  await recordTransitions(tx, organizationId, [{ tokenId, type: 'redeemed', actorKeyId: null, at: now, changes }]);
+  return { ok: true, token: done };
+}
+
+export interface BulkEntryResult {
+  email: string;
+  tokenId?: string;
+  error?: { code: number; message: string };
+}
+
+export interface BulkResult {
+  total: number;
+  success: number;
+  fail: number;
+  results: BulkEntryResult[];
+}
+
+const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
+
+export function createTokenLifecycle(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void; emailLimits: EmailLimits }) {
+  const db = deps.database.db;
+  const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
+  const render = async (tx: Executor, organizationId: string, platform: Platform, row: TokenRow, view: { now: Date; publicUrl: string }, loaded?: LoadedReferences) =>
+    (await renderRows(tx, organizationId, platform, [row], view, loaded))[0]!;
+  const rowOrFail = async (tx: Executor, organizationId: string, platform: Platform, id: string, forUpdate: boolean) => {
+    const row = await createTokenRepo(tx).findRow(organizationId, platform, id.toLowerCase(), { forUpdate });
+    if (!row) throw notFound();
+    return row;
+  };
+  const enterpriseOf = async (tx: Executor, organizationId: string, platform: Platform) => {
+    const enterprise = await createTokenReferencesRepo(tx).enterprise(organizationId, platform);
+    if (!enterprise) throw new AppError(PLATFORM_NAMES[platform].createError);
+    return enterprise;
+  };
+
+  return {
+    /** One token for one MDM user (seeds 002, 003); answered from the rows it wrote. */
+    async issue(auth: AuthContext, platform: Platform, mdmUserId: string, input: TokenInput, idempotencyKey?: string): Promise<TokenView> {
+      const view = base();
+      const org = auth.organization;
+      const request = { organizationId: org.id, scope: `${platform}:create`, key: idempotencyKey, body: { mdmUserId, ...input } };
+      const answer = await idempotent(db, view.now, request, async (tx) => {
+        const user = await createTokenReferencesRepo(tx).liveUser(org.id, mdmUserId.toLowerCase());
+        if (!user) throw notFound();
+        const loaded = await loadReferences(tx, org.id, platform, input);
+        checkPlanAllows(auth, platform);
+        if ((await remainingCapacity(tx, auth, view.now)) < 1) throw new AppError('LIMIT_EXCEEDED');
+        const enterprise = await enterpriseOf(tx, org.id, platform);
+        const [token] = await insertTokenRows(tx, platform, org.id, [newTokenRow(platform, org, enterprise.id, user, input, view.now)]);
+        if (token!.sendEmail) await deps.emailLimits.beforeQueue(tx, org.id, 1, view.now);
+        const [email] = await recordTransitions(tx, org.id, [
+          { tokenId: token!.id, type: 'created', actorKeyId: auth.keyId, at: view.now, changes: createdChanges(token!) },
+          ...(token!.sendEmail ? [{ tokenId: token!.id, type: 'email.queued' as const, actorKeyId: auth.keyId, at: view.now, recipient: user.email }] : []),
+        ]);
+        return render(tx, org.id, platform, { token: token!, userEmail: user.email, email: email ? queuedEmail(email) : null }, view, loaded);
+      });
+      if (input.sendEmail) deps.onEmailQueued?.();
+      return answer;
+    },
+
+    /**
+     * One token per email (seed 004). Entries are trimmed and lower-cased; an invalid or
+     * repeated entry, or one past the plan's cap, fails alone; unknown emails become MDM users.
+     * Users, tokens, events and emails commit together or not at all.
+     */
+    async issueBulk(auth: AuthContext, platform: Platform, userEmails: string[], input: TokenInput, idempotencyKey?: string): Promise<BulkResult> {
+      const now = deps.clock.now();
+      const org = auth.organization;
+      const request = { organizationId: org.id, scope: `${platform}:bulk`, key: idempotencyKey, body: { userEmails, ...input } };
+      const result = await idempotent(db, now, request, async (tx) => {
+        await loadReferences(tx, org.id, platform, input);
+        checkPlanAllows(auth, platform);
+
+        const results: BulkEntryResult[] = userEmails.map((raw) => ({ email: normalizeEmail(raw) }));
+        const seen = new Set<string>();
+        const valid: number[] = [];
+        results.forEach((entry, i) => {
+          if (!isEmail(entry.email)) entry.error = entryError('VALIDATION', 'Invalid email');
+          else if (seen.has(entry.email)) entry.error = entryError('VALIDATION', 'Repeated email');
+          else {
+            seen.add(entry.email);
+            valid.push(i);
+          }
+        });
+        const capacity = await remainingCapacity(tx, auth, now);
+        const accepted = valid.slice(0, capacity);
+        for (const i of valid.slice(accepted.length)) results[i]!.error = entryError('LIMIT_EXCEEDED');
+
+        if (accepted.length > 0) {
+          const refs = createTokenReferencesRepo(tx);
+          const emails = accepted.map((i) => results[i]!.email);
+          const users = new Map<string, MdmUserRecord>((await refs.liveUsersByEmails(org.id, emails)).map((u) => [u.email, u]));
+          const missing = emails.filter((e) => !users.has(e));
+          if (missing.length > 0) {
+            const newUsers = missing.map((email) => ({ id: newId(), organizationId: org.id, email, name: '', language: input.language ?? null, tags: [], createdAt: now, updatedAt: now }));
+            for (const u of await refs.insertUsers(org.id, newUsers)) users.set(u.email, u);
+            // Emails a concurrent request took in between: use its users, do not duplicate them.
+            const taken = missing.filter((e) => !users.has(e));
+            if (taken.length > 0) for (const u of await refs.liveUsersByEmails(org.id, taken)) users.set(u.email, u);
+          }
+          const enterprise = await enterpriseOf(tx, org.id, platform);
+          const tokens = await insertTokenRows(tx, platform, org.id, emails.map((email) => newTokenRow(platform, org, enterprise.id, users.get(email)!, input, now)));
+          const created = tokens.map((t): TokenTransition => ({ tokenId: t.id, type: 'created', actorKeyId: auth.keyId, at: now, changes: createdChanges(t) }));
+          const queued = input.sendEmail ? tokens.map((t, k): TokenTransition => ({ tokenId: t.id, type: 'email.queued', actorKeyId: auth.keyId, at: now, recipient: emails[k]! })) : [];
+          await deps.emailLimits.beforeQueue(tx, org.id, queued.length, now);
+          await recordTransitions(tx, org.id, [...created, ...queued]);
+          accepted.forEach((i, k) => (results[i]!.tokenId = tokens[k]!.id));
+        }
+        const success = accepted.length;
+        return { total: userEmails.length, success, fail: userEmails.length - success, results };
+      });
+      if (input.sendEmail) deps.onEmailQueued?.();
+      return result;
+    },
+
+    /** Changes a token that can still enroll a device (else 400 5146); answered from RETURNING. */
+    async update(auth: AuthContext, platform: Platform, id: string, patch: TokenPatch): Promise<TokenView> {
+      const view = base();
+      const org = auth.organization.id;
+      return db.transaction(async (tx) => {
+        // Locked: a concurrent change waits, so the trail's "from" is what this one replaces.
+        const before = await rowOrFail(tx, org, platform, id, true);
+        const loaded = await loadReferences(tx, org, platform, patch);
+        const set = patchToColumns(patch);
+        const updated = await createTokenRepo(tx).updateOpen(org, platform, before.token.id, set, view.now);
+        if (!updated) throw new AppError('TOKEN_NOT_PENDING', { data: { state: effectiveState(before.token.state, before.token.expireAt, view.now) } });
+        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes: updatedChanges(before.token, set) }]);
+        return render(tx, org, platform, { ...before, token: updated }, view, loaded);
+      });
+    },
+
+    /** Soft revoke: DELETED, kept for audit. Repeating it answers the same token. */
+    async revoke(auth: AuthContext, platform: Platform, id: string): Promise<TokenView> {
+      const view = base();
+      const org = auth.organization.id;
+      return db.transaction(async (tx) => {
+        const before = await rowOrFail(tx, org, platform, id, true);
+        const revoked = await createTokenRepo(tx).revoke(org, platform, before.token.id, view.now);
+        if (!revoked) return render(tx, org, platform, before, view);
+        const from = effectiveState(before.token.state, before.token.expireAt, view.now);
+        await recordTransitions(tx, org, [{ tokenId: revoked.id, type: 'revoked', actorKeyId: auth.keyId, at: view.now, changes: { state: { from, to: 'DELETED' } } }]);
+        return render(tx, org, platform, { ...before, token: revoked }, view);
+      });
+    },
+
+    /** Queues the enrollment email again; only a token that can still enroll gets one. */
+    async resendEmail(auth: AuthContext, platform: Platform, id: string): Promise<TokenView> {
+      const view = base();
+      const org = auth.organization.id;
+      const answer = await db.transaction(async (tx) => {
+        const row = await rowOrFail(tx, org, platform, id, false);
+        const state = effectiveState(row.token.state, row.token.expireAt, view.now);
+        if (state !== 'PENDING' || !row.userEmail) throw new AppError('TOKEN_NOT_PENDING', { data: { state } });
+        await deps.emailLimits.beforeResend(tx, org, row.token.id, view.now);
+        const [email] = await recordTransitions(tx, org, [{ tokenId: row.token.id, type: 'email.queued', actorKeyId: auth.keyId, at: view.now, recipient: row.userEmail }]);
+        return render(tx, org, platform, { ...row, email: queuedEmail(email!) }, view);
+      });
+      deps.onEmailQueued?.();
+      return answer;
+    },
+
+    /**
+     * Binds a device to a token, in a transaction of its own (device protocols use
+     * redeemInTransaction inside theirs). Exactly one of many concurrent redeems of a token
+     * wins; the others, and any token that is not PENDING and unexpired, get 400 5146.
+     */
+    async redeem(organizationId: string, platform: Platform, tokenId: string, deviceId: string): Promise<TokenView> {
+      const view = base();
+      return db.transaction(async (tx) => {
+        const outcome = await redeemInTransaction(tx, { organizationId, platform, tokenId: tokenId.toLowerCase(), deviceId: deviceId.toLowerCase(), now: view.now });
+        if (!outcome.ok && outcome.state === 'NOT_FOUND') throw notFound();
+        if (!outcome.ok) throw new AppError('TOKEN_NOT_PENDING', { data: { state: outcome.state } });
+        return render(tx, organizationId, platform, await rowOrFail(tx, organizationId, platform, outcome.token.id, false), view);
+      });
+    },
+
+    /** Stores EXPIRED on tokens past expireAt, with an audit event each; returns how many. */
+    async sweepExpired(batch = 1_000): Promise<number> {
+      const now = deps.clock.now();
+      let total = 0;
+      for (;;) {
+        const swept = await db.transaction(async (tx) => {
+          const rows = await sweepExpiredTokens(tx, now, batch);
+          const byOrg = new Map<string, TokenTransition[]>();
+          for (const r of rows) {
+            const events = byOrg.get(r.organizationId) ?? [];
+            events.push({ tokenId: r.id, type: 'expired', actorKeyId: null, at: r.expireAt, changes: { state: { from: 'PENDING', to: 'EXPIRED' } } });
+            byOrg.set(r.organizationId, events);
+          }
+          for (const [org, events] of byOrg) await recordTransitions(tx, org, events);
+          return rows.length;
+        });
+        total += swept;
+        if (swept < batch) return total;
+      }
+    },
+
+    /** The outbox sender's report of a delivery, into the same trail (handed to mail/ by container.ts). */
+    async recordDelivery(organizationId: string, event: DeliveryEvent): Promise<void> {
+      await recordTransitions(db, organizationId, [{ ...event, actorKeyId: null }]);
+    },
+  };
+}
+
+export type TokenLifecycle = ReturnType<typeof createTokenLifecycle>;
