@@ -14,8 +14,8 @@ export interface Hit {
 export interface CounterStore {
   /** Counts one request in the bucket's window, opening a new window when the last one ended. */
   hit(organizationId: string, bucket: string, windowMs: number): Promise<Hit>;
-  /** Takes one count back (an attempt that turned out to be authenticated). */
-  refund(organizationId: string, bucket: string): Promise<void>;
+  /** The bucket's count in its current window, without counting anything (0 when none is open). */
+  peek(organizationId: string, bucket: string): Promise<Hit>;
   /** Forgets windows that ended; returns how many. */
   sweep(): Promise<number>;
 }
@@ -42,10 +42,12 @@ export function createDatabaseCounterStore(db: Executor): CounterStore {
       const row = result.rows[0]!;
       return { count: Number(row.hits), ttlMs: Math.max(0, Number(row.ttl_ms)) };
     },
-    async refund(organizationId, bucket) {
-      await db.execute(sql`
-        update rate_limit_counters set hits = greatest(hits - 1, 0)
-        where organization_id = ${organizationId} and bucket = ${bucket} and window_ends_at > now()`);
+    async peek(organizationId, bucket) {
+      const result = (await db.execute(sql`
+        select hits, floor(extract(epoch from (window_ends_at - now())) * 1000)::int as ttl_ms from rate_limit_counters
+        where organization_id = ${organizationId} and bucket = ${bucket} and window_ends_at > now()`)) as unknown as Rows<{ hits: number; ttl_ms: number }>;
+      const row = result.rows[0];
+      return row ? { count: Number(row.hits), ttlMs: Math.max(0, Number(row.ttl_ms)) } : { count: 0, ttlMs: 0 };
     },
     async sweep() {
       const result = (await db.execute(sql`delete from rate_limit_counters where window_ends_at < now() - interval '1 minute' returning 1`)) as unknown as Rows<unknown>;
@@ -75,9 +77,10 @@ export function createMemoryCounterStore(now: () => number = Date.now): CounterS
       entry.hits++;
       return { count: entry.hits, ttlMs: entry.endsAt - t };
     },
-    async refund(organizationId, bucket) {
+    async peek(organizationId, bucket) {
       const entry = buckets.get(keyOf(organizationId, bucket));
-      if (entry && entry.endsAt > now()) entry.hits = Math.max(0, entry.hits - 1);
+      const t = now();
+      return entry && entry.endsAt > t ? { count: entry.hits, ttlMs: entry.endsAt - t } : { count: 0, ttlMs: 0 };
     },
     async sweep() {
       const t = now();

@@ -29,11 +29,19 @@ after(async () => {
   await ctx.close();
 });
 
-/** An app of its own (own counters on PGlite; on PostgreSQL, counters in this file's database). */
-async function appWith(overrides: Partial<Config>): Promise<{ app: FastifyInstance; container: Container }> {
+/**
+ * An app of its own (own counters on PGlite; on PostgreSQL, counters in this file's database).
+ * `watchKeys` turns on the key cache as the server does (it listens for key changes).
+ */
+async function appWith(overrides: Partial<Config>, options: { watchKeys?: boolean; beforeBuild?: (container: Container) => void } = {}): Promise<{ app: FastifyInstance; container: Container }> {
   const config = { ...ctx.config, rateLimitUnauthenticatedPerMinute: MAX, rateLimitWindowMs: 60_000, ...overrides };
   const container = createContainer({ config, database: ctx.db.database, clock: ctx.clock });
+  options.beforeBuild?.(container);
   const app = await buildApp({ container });
+  if (options.watchKeys) {
+    const stop = await container.auth.watchChanges();
+    app.addHook('onClose', async () => stop());
+  }
   apps.push(app);
   return { app, container };
 }
@@ -46,8 +54,9 @@ const randomKey = () => `ork_${randomBytes(32).toString('base64url')}`;
 
 describe('requests without a valid key are limited per client address, before authentication', () => {
   test('800 requests with random well-formed keys: 401 up to the limit, then 429 4029 with Retry-After and no more key lookups (was 800 × 401)', async (t) => {
-    const { app, container } = await appWith({});
-    const lookups = t.mock.method(container.apiKeys, 'authenticate');
+    let lookups: ReturnType<typeof t.mock.method> | undefined;
+    // The auth hook holds the authenticator's function from the moment the app is built.
+    const { app } = await appWith({}, { beforeBuild: (container) => (lookups = t.mock.method(container.auth, 'authenticate')) });
     const remoteAddress = address();
     const statuses: number[] = [];
     for (let i = 0; i < 800; i++) {
@@ -64,7 +73,7 @@ describe('requests without a valid key are limited per client address, before au
     }
     assert.deepEqual(statuses.slice(0, MAX), Array(MAX).fill(401));
     assert.deepEqual(statuses.slice(MAX), Array(800 - MAX).fill(429));
-    assert.equal(lookups.mock.callCount(), MAX, 'a key lookup only for the requests under the limit');
+    assert.equal(lookups!.mock.callCount(), MAX, 'a key lookup only for the requests under the limit');
   });
 
   test('every kind of request without a valid key counts: none, empty, malformed, unknown, expired, revoked, an unknown /v1 path', async () => {
@@ -92,7 +101,7 @@ describe('requests without a valid key are limited per client address, before au
   test('valid keys do not spend the address budget; another address has its own', async () => {
     const { app } = await appWith({});
     const remoteAddress = address();
-    // Fresh keys: each is looked up once (counted, then taken back when it proves valid).
+    // Fresh keys, each looked up in the database: valid ones are never counted.
     for (let i = 0; i < MAX * 2; i++) {
       const key = await createKey(ctx, a.org, { role: 'viewer' });
       assert.equal((await call(app, key, { method: 'GET', url: `/v1/organizations/${a.org.id}/segments`, remoteAddress })).status, 200);
@@ -102,13 +111,16 @@ describe('requests without a valid key are limited per client address, before au
     assertError(await call(app, undefined, { method: 'GET', url: keysUrl(), remoteAddress: address() }), 401, 4002);
   });
 
-  test('from an address over the limit, a key this server just verified still works; IPv6 addresses share their /64', async () => {
-    const { app } = await appWith({});
+  test('from an address over the limit, a key this server just verified still works, other keys wait; IPv6 addresses share their /64', async () => {
+    const { app } = await appWith({}, { watchKeys: true });
     const remoteAddress = address();
     assert.equal((await call(app, a.adminKey, { method: 'GET', url: keysUrl(), remoteAddress })).status, 200);
     for (let i = 0; i <= MAX; i++) await call(app, undefined, { method: 'GET', url: keysUrl(), remoteAddress });
     assertError(await call(app, undefined, { method: 'GET', url: keysUrl(), remoteAddress }), 429, 4029);
     assert.equal((await call(app, a.adminKey, { method: 'GET', url: keysUrl(), remoteAddress })).status, 200);
+    // A key the server has not seen from there needs a lookup: refused like the bad ones.
+    const unseen = await createKey(ctx, a.org, { role: 'viewer' });
+    assertError(await call(app, unseen, { method: 'GET', url: `/v1/organizations/${a.org.id}/segments`, remoteAddress }), 429, 4029);
 
     const block = `2001:db8:${randomBytes(2).toString('hex')}:1`;
     for (let i = 0; i < MAX; i++) assertError(await call(app, undefined, { method: 'GET', url: keysUrl(), remoteAddress: `${block}::${i + 1}` }), 401, 4002);
