@@ -1,5 +1,4 @@
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
@@ -24,7 +23,7 @@ import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.
 import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
 import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
-import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
+import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
@@ -56,6 +55,8 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     genReqId: genRequestId,
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // request.ip is X-Forwarded-For's client only when the connection comes from a listed proxy.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
     ...serverTimeouts(config),
@@ -73,13 +74,21 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     reply.header('x-request-id', request.id);
   });
   // onRequest hooks run in this order: headers first (so errors carry them too), then CORS
-  // preflights (answered before auth), then auth, then the per-key limit that needs the key.
+  // preflights (answered before auth), then the per-address limit on requests without a valid
+  // key (before the key lookup it protects), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
+  const limits = createApiRateLimits({
+    counters: container.rateLimits,
+    perKey: config.rateLimitPerMinute,
+    unauthenticated: config.rateLimitUnauthenticatedPerMinute,
+    timeWindowMs: config.rateLimitWindowMs,
+    isKnownKey: (secret) => container.auth.isKnownKey(secret),
+  });
+  limits.registerBeforeAuth(app);
   const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
-  await app.register(rateLimit, { global: false });
-  registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
+  await limits.registerAfterAuth(app);
 
   await app.register(swagger, {
     openapi: {

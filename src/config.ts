@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration, parsed once from the environment and passed explicitly. A bad value stops
  * the start with one line naming the variable.
@@ -30,10 +32,21 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
+  /** Seconds after a token's last email before `send-email` may send another; 0: no cooldown. */
+  emailResendCooldownSeconds: number;
+  /** Enrollment emails an organization may queue per UTC day; 0: no cap. */
+  emailDailyCapPerOrganization: number;
   /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
   rateLimitPerMinute: number;
+  /** /v1 requests without a valid key one client address may make per window; 0 disables. */
+  rateLimitUnauthenticatedPerMinute: number;
   /** The rate limit's window: a minute; only tests shorten it. */
   rateLimitWindowMs: number;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed; empty:
+   * none is, and the client address is the connection's.
+   */
+  trustProxy: string[];
   /** Origins allowed to call the API from a browser (CORS); empty: CORS stays off. */
   corsOrigins: string[];
   /** Time a client has to send the request line and headers (slow-header attacks). */
@@ -132,6 +145,31 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** proxy-addr's names for the private ranges, accepted as TRUST_PROXY entries too. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`, `loopback`) of the proxies in
+ * front of the server. Hop counts and `true` are refused: they would believe any client's
+ * X-Forwarded-For.
+ */
+function proxies(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    if (PROXY_RANGE_NAMES.includes(value)) return value;
+    const [address = '', bits, extra] = value.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !validBits || extra !== undefined) {
+      throw new ConfigError(name, `entries must be IP addresses or CIDR ranges like 10.0.0.0/8 (or loopback, linklocal, uniquelocal), got "${value}"`);
+    }
+    return value;
+  });
+}
+
 /** The format the README documents: `openssl rand -base64 32`. */
 export const SECRET_KEY_HINT = '32 random bytes in base64, e.g. the output of `openssl rand -base64 32`';
 
@@ -187,8 +225,12 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    emailResendCooldownSeconds: integer(env, 'EMAIL_RESEND_COOLDOWN_SECONDS', 300, 0, 86_400),
+    emailDailyCapPerOrganization: integer(env, 'EMAIL_DAILY_CAP_PER_ORGANIZATION', 20_000, 0, 100_000_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitUnauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
+    trustProxy: proxies(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
     mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),

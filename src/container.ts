@@ -4,6 +4,8 @@ import type { Database } from './db/client.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
+import { createCounterStore } from './limits/counter-store.ts';
+import { createEmailLimits } from './limits/email-limits.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -56,7 +58,8 @@ export function createContainer(deps: ContainerDeps) {
   const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl });
   // The sender is woken by the lifecycle after a commit that queued mail, and reports each
   // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
-  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake() });
+  const emailLimits = createEmailLimits({ resendCooldownSeconds: config.emailResendCooldownSeconds, dailyCapPerOrganization: config.emailDailyCapPerOrganization });
+  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake(), emailLimits });
   const outbox = createOutboxSender({
     database,
     clock,
@@ -126,6 +129,8 @@ export function createContainer(deps: ContainerDeps) {
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
     metrics,
+    /** Rate-limit counters: in the database on PostgreSQL, so every process shares one limit. */
+    rateLimits: createCounterStore(database),
   };
 }
 

@@ -66,6 +66,17 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
       return auth;
     },
 
+    /**
+     * Whether this process verified the key moments ago and it still holds: an answer with no
+     * database round trip, for the limit that runs before authentication. False whenever the
+     * cache is not in use.
+     */
+    isKnownKey(secret: string): boolean {
+      const hit = hearsChanges ? cache.get(sha256(secret).toString('hex')) : undefined;
+      if (!hit || hit.until <= Date.now()) return false;
+      return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
+    },
+
     /** Forgets a revoked key at once instead of at the end of its cache time. */
     forget(keyId: string): void {
       forget((auth) => auth.keyId === keyId);

@@ -243,6 +243,8 @@ export const emailOutbox = pgTable(
   (t) => [
     index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('email_outbox_org_token_idx').on(t.organizationId, t.tokenId, t.createdAt),
+    // The organization's emails of the day, for its daily cap (migrations/0006).
+    index('email_outbox_org_created_idx').on(t.organizationId, t.createdAt),
   ],
 );
 
@@ -523,4 +525,20 @@ export const consoleSessions = pgTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.secretHash] }), index('console_sessions_org_key_idx').on(t.organizationId, t.apiKeyId)],
+);
+
+/**
+ * Fixed-window rate-limit counters (src/limits/), in the database so that every server process
+ * on it enforces one limit. A bucket is an API key's budget (its organization) or a client
+ * address's before authentication (organization '': it has none yet).
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    organizationId: id('organization_id').notNull(),
+    bucket: text('bucket').notNull(),
+    hits: integer('hits').notNull(),
+    windowEndsAt: ts('window_ends_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.bucket] })],
 );

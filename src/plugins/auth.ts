@@ -19,7 +19,8 @@ export function authOf(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-function bearer(header: string | undefined): string | undefined {
+/** The key of an `Authorization: Bearer <key>` header; undefined when there is none. */
+export function bearer(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const value = header.trim().replace(/^Bearer(\s+|$)/i, '').trim();
   return value || undefined;
