@@ -13,6 +13,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
 import { FULL, QUICK, loadDataset, type Dataset } from './dataset.ts';
+import { startHealthzProbe } from './healthz-probe.ts';
 import { runLoad } from './load.ts';
 import { renderReport, type DatabaseResult, type Results, type ScenarioResult } from './report.ts';
 import { startBenchServer, type BenchServer } from './server-process.ts';
@@ -107,7 +108,14 @@ async function measure(target: Target): Promise<DatabaseResult> {
   const base = `/v1/organizations/${dataset.large.id}/mdm/windows/enterprise/enrollment-tokens`;
   try {
     const first = await fetch(`${server.url}${base}`, { headers });
-    writeFileSync(ceilingFile, await first.text());
+    const page = await first.text();
+    writeFileSync(ceilingFile, page);
+    // The floor must answer the very page the list does (fields, their order, items, totalDocs).
+    const floorPath = `/bench/floor/${dataset.large.id}`;
+    const floorPage = await (await fetch(`${server.url}${floorPath}`)).text();
+    if (JSON.stringify(JSON.parse(floorPage)) !== JSON.stringify(JSON.parse(page))) {
+      throw new Error(`the floor's page differs from the list's:\nlist:  ${page.slice(0, 2000)}\nfloor: ${floorPage.slice(0, 2000)}`);
+    }
 
     let listPeak = 0;
     const sampler = setInterval(() => (listPeak = Math.max(listPeak, server.rssMb())), 100);
@@ -115,12 +123,17 @@ async function measure(target: Target): Promise<DatabaseResult> {
       const run = (seconds: number) =>
         runLoad({ url: server.url, paths, headers, connections: CONNECTIONS, seconds, ...(extra.method ? { method: extra.method } : {}), ...(extra.bodies ? { bodies: extra.bodies } : {}) });
       await run(timing.warmup);
+      // The event loop's freedom while the scenario runs: /healthz from its own thread.
+      const probe = startHealthzProbe(server.url);
       const r = await run(timing.seconds);
-      log(`  ${name.padEnd(34)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`);
-      return { name, ...r };
+      const healthz = await probe.stop();
+      const faults = r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : '';
+      log(`  ${name.padEnd(34)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  /healthz p99 ${healthz.p99} ms${faults}`);
+      return { name, ...r, healthz };
     };
     const ceiling = await scenario('ceiling (pre-built page)', ['/bench/ceiling']);
-    const scenarios: ScenarioResult[] = [
+    const floor = await scenario('floor (page built by one SQL statement)', [floorPath]);
+    const lists: ScenarioResult[] = [
       await scenario('list page 1', [base]),
       await scenario('list filtered by mdm-user', ids.users.map((u) => `${base}?mdm-user=${u}`)),
       await scenario('list by win-policy, show-deleted', ids.policies.map((p) => `${base}?win-policy=${p}&show-deleted=true`)),
@@ -128,6 +141,8 @@ async function measure(target: Target): Promise<DatabaseResult> {
       await scenario('deep page 10,000 (limit 25)', [`${base}?page=10000&limit=25`]),
     ];
     clearInterval(sampler);
+    const ratio = (s: ScenarioResult, to: ScenarioResult) => Number((s.rps / to.rps).toFixed(2));
+    const scenarios: ScenarioResult[] = lists.map((s) => ({ ...s, floorRatio: ratio(s, floor) }));
     scenarios.push(await scenario('get by id', ids.tokens.map((t) => `${base}/${t}`)));
     scenarios.push(
       await scenario('create one token', [base], { method: 'POST', bodies: ids.users.map((u) => JSON.stringify({ mdmUserId: u, sendEmail: false })) }),
@@ -145,7 +160,8 @@ async function measure(target: Target): Promise<DatabaseResult> {
       kind: target.kind,
       load: { rows: dataset.rows, tokens: spec.largeOrgTokens + spec.otherTokens, seconds: Number(dataset.seconds.toFixed(1)), rowsPerSecond: dataset.rowsPerSecond },
       ceiling,
-      scenarios: scenarios.map((s) => ({ ...s, ratio: Number((s.rps / ceiling.rps).toFixed(2)) })),
+      floor: { ...floor, ratio: ratio(floor, ceiling) },
+      scenarios: scenarios.map((s) => ({ ...s, ratio: ratio(s, ceiling) })),
       bulk10k: { ms: bulkMs, created: bulkBody.data?.success ?? 0 },
       memory: { listPeakMb: Math.round(listPeak), processPeakMb: Math.round(server.peakMb()) },
     };

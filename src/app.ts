@@ -42,8 +42,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Sees every route as it registers; tests build their route-driven suites from it. */
   onRoute?: (route: RouteOptions) => void;
-  /** Routes of tools outside the product, registered last (the benchmark's ceiling, bench/). */
-  routes?: FastifyPluginAsync[];
+  /** Routes of tools outside the product, registered last with the container (the benchmark's ceiling and floor, bench/). */
+  routes?: Array<FastifyPluginAsync<{ container: Container }>>;
 }
 
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
@@ -140,6 +140,6 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
     wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
-  for (const plugin of routes) await app.register(plugin);
+  for (const plugin of routes) await app.register(plugin, { container });
   return app;
 }

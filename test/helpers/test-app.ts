@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, type BuildAppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
@@ -21,7 +21,7 @@ export interface TestContext {
 }
 
 /** The app over a fresh database, a manual clock and test configuration; one per test file. */
-export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase; resolveHost?: HostResolver } = {}): Promise<TestContext> {
+export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase; resolveHost?: HostResolver; routes?: BuildAppOptions['routes'] } = {}): Promise<TestContext> {
   const db = extra.db ?? (await createTestDatabase());
   // A fresh server key per app: tests never write a key file into the repository's DATA_DIR.
   const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), secretKey: randomBytes(32), ...overrides };
@@ -29,7 +29,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mai
   // Webhook hosts resolve from a table, never through real DNS.
   const resolveHost = extra.resolveHost ?? createTableResolver();
   const container = createContainer({ config, database: db.database, clock, resolveHost, ...(extra.mailer ? { mailer: extra.mailer } : {}) });
-  const app = await buildApp({ container });
+  const app = await buildApp({ container, ...(extra.routes ? { routes: extra.routes } : {}) });
   return {
     app,
     container,
