@@ -16,7 +16,7 @@ import { FULL, QUICK, loadDataset, type Dataset } from './dataset.ts';
 import { startHealthzProbe } from './healthz-probe.ts';
 import { runLoad } from './load.ts';
 import { renderReport, type DatabaseResult, type Results, type ScenarioResult } from './report.ts';
-import { startBenchServer, type BenchServer } from './server-process.ts';
+import { serverCommand, startBenchServer, type BenchServer } from './server-process.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick ?? false;
@@ -98,7 +98,7 @@ async function measure(target: Target): Promise<DatabaseResult> {
   const ids = await sampleIds(target, dataset);
 
   const ceilingFile = join(os.tmpdir(), `openroll-bench-ceiling-${process.pid}.json`);
-  const server: BenchServer = await startBenchServer({
+  const server: BenchServer = await startBenchServer(serverCommand(log), {
     ...target.env,
     BENCH_CEILING_FILE: ceilingFile,
     RATE_LIMIT_PER_MINUTE: '0',

@@ -2,8 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildServer, serverBuildState } from '../scripts/server-build.mjs';
 
-const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+const SOURCE = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+const COMPILED = fileURLToPath(new URL('../dist/bench/bench-server.js', import.meta.url));
+
+/**
+ * The server runs as `npm start` runs it: compiled (dist/, `npm run build`), built first when
+ * dist/ does not match the sources, so every run measures the same thing. Through tsx only
+ * when TypeScript is not there to build with.
+ */
+export function serverCommand(log: (line: string) => void): string[] {
+  if (!serverBuildState().current) {
+    log('  building the server (dist/ does not match the sources)');
+    const built = buildServer();
+    if (!built.ok) {
+      log(`  ${built.reason}; the server runs its sources through tsx`);
+      return ['--import', 'tsx', SOURCE];
+    }
+  }
+  return [COMPILED];
+}
 
 export interface BenchServer {
   url: string;
@@ -25,9 +44,9 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Starts the server (bench-server.ts) as its own process, so the load generator never shares its CPU time. */
-export function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+export function startBenchServer(command: string[], env: Record<string, string>): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    const child: ChildProcess = spawn(process.execPath, command, {
       // A server on PostgreSQL requires the server key that encrypts its CAs (src/pki/secret-key.ts).
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(env.DATABASE_URL ? { OPENROLL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

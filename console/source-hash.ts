@@ -7,7 +7,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONSOLE_DIR = path.dirname(fileURLToPath(import.meta.url));
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** console/: where this file is, or two levels up and back in when compiled into dist/console/ (npm run build). */
+export const CONSOLE_DIR = import.meta.url.endsWith('.js') ? path.join(HERE, '..', '..', 'console') : HERE;
 const INPUTS = ['index.html', 'vite.config.ts', 'package.json', 'src', '../clients/typescript/src/index.ts'];
 
 function files(entry: string): string[] {

@@ -6,7 +6,8 @@ import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import type { Database } from './client.ts';
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+// Compiled (npm run build), this file runs from dist/src/db/: one directory deeper, ending in .js.
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../../migrations' : '../../migrations', import.meta.url));
 
 /** Any 64-bit number works; it only has to be the same for every Openroll process. */
 const MIGRATION_LOCK = 7_346_112_019;
