@@ -18,6 +18,7 @@ import { createTokenQueries } from './modules/enrollment-tokens/token-queries.se
 import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
+import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
 import { createWindowsDevicesService } from './modules/windows-devices/windows-devices.service.ts';
@@ -55,7 +56,9 @@ const silent = { warn: () => {}, error: () => {}, info: () => {} };
 export function createContainer(deps: ContainerDeps) {
   const { database, clock, config } = deps;
   const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
-  const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl });
+  // Token views embed policies from a cache that server processes keep while they hear policy changes.
+  const policyCache = createPolicyCache({ database });
+  const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl, policyCache });
   // The sender is woken by the lifecycle after a commit that queued mail, and reports each
   // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
   const emailLimits = createEmailLimits({ resendCooldownSeconds: config.emailResendCooldownSeconds, dailyCapPerOrganization: config.emailDailyCapPerOrganization });
@@ -103,6 +106,7 @@ export function createContainer(deps: ContainerDeps) {
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
+    policyCache,
     vppLocations: createVppLocationsService({ database, clock }),
     segments: createSegmentsService({ database, clock }),
     enterprises: createEnterprisesService({ database }),

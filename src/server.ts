@@ -62,7 +62,8 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
   // The server key is read (or made, on the embedded database) once this process owns the directory.
   const secretKey = loadSecretKey(config);
   const container = createContainer({ config, database, clock: systemClock, log, secretKey });
-  const stopWatching = await container.auth.watchChanges();
+  const stopWatchingKeys = await container.auth.watchChanges();
+  const stopWatchingPolicies = await container.policyCache.watchChanges();
   const app = await buildApp({ container, logger: log, ...options });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
@@ -81,7 +82,8 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
         // In-flight requests finish first; then the jobs stop; the database closes last.
         await app.close();
         await jobs.stop();
-        await stopWatching();
+        await stopWatchingKeys();
+        await stopWatchingPolicies();
         await database.close();
       })()),
   };

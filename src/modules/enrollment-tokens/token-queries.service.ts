@@ -5,6 +5,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { RecipientToken, RecipientTokenKey } from '../../mail/recipient-token.ts';
 import type { Platform } from '../../platforms/platforms.ts';
+import type { PolicyCache } from '../policies/policy-cache.ts';
 import { createTokenEventsRepo } from './token-events.repo.ts';
 import { createTokenRepo, findTokenForRecipient, TOKEN_SORT_FIELDS, type TokenFilter } from './token.repo.ts';
 import { renderRows, toEventView, toRecipientToken, type TokenEventView, type TokenView } from './token.views.ts';
@@ -17,9 +18,9 @@ export interface TokenListQuery extends PageRequest {
 }
 
 /** Reads of tokens; every change goes through token-lifecycle.service.ts. */
-export function createTokenQueries(deps: { database: Database; clock: Clock; publicUrl: string }) {
+export function createTokenQueries(deps: { database: Database; clock: Clock; publicUrl: string; policyCache?: PolicyCache }) {
   const db = deps.database.db;
-  const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
+  const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl, policyCache: deps.policyCache });
 
   return {
     async list(auth: AuthContext, platform: Platform, query: TokenListQuery): Promise<Page<TokenView>> {

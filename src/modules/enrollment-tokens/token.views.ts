@@ -4,6 +4,7 @@ import { isLanguage } from '../../lib/languages.ts';
 import type { RecipientToken } from '../../mail/recipient-token.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { toPolicyView } from '../policies/policies.views.ts';
+import type { PolicyCache } from '../policies/policy-cache.ts';
 import type { TokenEventRecord } from './token-events.repo.ts';
 import { createTokenReferencesRepo, type EnterpriseRecord, type PolicyRecord, type VppLocationRecord } from './token-references.repo.ts';
 import { effectiveState } from './token-state.ts';
@@ -28,6 +29,13 @@ export interface TokenViewContext extends LoadedReferences {
   enterprise: EnterpriseRecord;
 }
 
+/** What every view needs; reads pass the policy cache, so pages embed policies from memory. */
+export interface ViewBase {
+  now: Date;
+  publicUrl: string;
+  policyCache?: PolicyCache | undefined;
+}
+
 export function enrollmentLink(publicUrl: string, linkSecret: string): string {
   return `${publicUrl}/enroll/${linkSecret}`;
 }
@@ -41,7 +49,7 @@ export async function loadViewContext(
   organizationId: string,
   platform: Platform,
   tokens: TokenRecord[],
-  base: { now: Date; publicUrl: string },
+  { policyCache, ...base }: ViewBase,
   loaded: LoadedReferences = { policies: new Map(), vppLocations: new Map() },
 ): Promise<TokenViewContext> {
   const refs = createTokenReferencesRepo(db);
@@ -50,7 +58,7 @@ export async function loadViewContext(
   const vppIds = missing(tokens.flatMap((t) => (t.vppLocationId ? [t.vppLocationId] : [])), loaded.vppLocations);
   const [enterprise, policies, vpp] = await Promise.all([
     refs.enterprise(organizationId, platform),
-    refs.policiesByIds(organizationId, policyIds),
+    policyCache ? policyCache.byIds(db, organizationId, policyIds) : refs.policiesByIds(organizationId, policyIds),
     refs.vppLocationsByIds(organizationId, vppIds),
   ]);
   if (!enterprise) throw new Error(`organization ${organizationId} has no ${platform} enterprise`);
@@ -68,7 +76,7 @@ export async function renderRows(
   organizationId: string,
   platform: Platform,
   rows: TokenRow[],
-  base: { now: Date; publicUrl: string },
+  base: ViewBase,
   loaded?: LoadedReferences,
 ): Promise<TokenView[]> {
   if (rows.length === 0) return [];
