@@ -132,7 +132,7 @@ async function measure(target: Target): Promise<DatabaseResult> {
       return { name, ...r, healthz };
     };
     const ceiling = await scenario('ceiling (pre-built page)', ['/bench/ceiling']);
-    const floor = await scenario('floor (page built by one SQL statement)', [floorPath]);
+    const floor = await scenario('floor (one SQL statement)', [floorPath]);
     const lists: ScenarioResult[] = [
       await scenario('list page 1', [base]),
       await scenario('list filtered by mdm-user', ids.users.map((u) => `${base}?mdm-user=${u}`)),
