@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMdmUser, createOrg, createPolicy, type TestOrg } from './helpers/factories.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
-import { createToken, errorPaths, tokensPath } from './helpers/tokens.ts';
+import { createMdmUser, createOrg, createPolicy, type TestOrg } from '../../helpers/factories.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
+import { createToken, errorPaths, tokensPath } from '../../helpers/tokens.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newId } from '../src/lib/ids.ts';
-import { createMdmUsersRepo } from '../src/modules/mdm-users/mdm-users.repo.ts';
-import { isEmailConflict } from '../src/modules/mdm-users/mdm-users.service.ts';
-import { createOrg, unique, type TestOrg } from './helpers/factories.ts';
-import { assertError, errorPaths, ISO_MS } from './helpers/assertions.ts';
-import { assertRouteSecurity } from './helpers/security.ts';
-import { buildTestApp, call, type Json, type TestContext } from './helpers/test-app.ts';
+import { newId } from '../../../src/lib/ids.ts';
+import { createMdmUsersRepo } from '../../../src/modules/mdm-users/mdm-users.repo.ts';
+import { isEmailConflict } from '../../../src/modules/mdm-users/mdm-users.service.ts';
+import { createOrg, unique, type TestOrg } from '../../helpers/factories.ts';
+import { assertError, errorPaths, ISO_MS } from '../../helpers/assertions.ts';
+import { assertRouteSecurity } from '../../helpers/security.ts';
+import { buildTestApp, call, type Json, type TestContext } from '../../helpers/test-app.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

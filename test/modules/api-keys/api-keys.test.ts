@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createKey, createOrg, unique, type TestOrg } from './helpers/factories.ts';
-import { assertRouteSecurity } from './helpers/security.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
+import { createKey, createOrg, unique, type TestOrg } from '../../helpers/factories.ts';
+import { assertRouteSecurity } from '../../helpers/security.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
 
 let ctx: TestContext;
 let a: TestOrg;
