@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'migrations/', 'bench/out/', '.tmp/', 'artifacts/'] },
+  { ignores: ['**/node_modules/', 'data/', 'migrations/', 'bench/out/', '.tmp/', 'artifacts/', 'console/dist/', 'clients/typescript/dist/', 'clients/typescript/src/openapi.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

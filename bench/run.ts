@@ -90,7 +90,7 @@ async function sampleIds(target: Target, dataset: Dataset) {
 async function measure(target: Target): Promise<DatabaseResult> {
   log(`\n== ${target.description} ==`);
   const loading = await target.open();
-  await runMigrations(loading, target.url);
+  await runMigrations(loading);
   const dataset = await loadDataset(loading, spec, log);
   await loading.close();
   log(`  loaded ${dataset.rows.toLocaleString('en')} rows in ${dataset.seconds.toFixed(1)} s (${dataset.rowsPerSecond.toLocaleString('en')} rows/s)`);

@@ -3,6 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli.ts');
-const code = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// `tokens import|export` only talk HTTP: they start without loading the server and its database.
+const code =
+  argv[0] === 'tokens'
+    ? await (await import('../src/cli/tokens-csv.ts')).runTokensCommand(argv.slice(1), process.env)
+    : await (await import('../src/cli.ts')).main(argv);
 if (code >= 0) process.exitCode = code;

@@ -1,13 +1,17 @@
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Container } from './container.ts';
+import { registerConsole } from './console/console.plugin.ts';
+import { createSessionAuthenticator } from './console/session-auth.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
+import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
+import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
 import { enrollmentTokenRoutes } from './modules/enrollment-tokens/token.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -15,15 +19,21 @@ import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
+import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
-import { registerApiRateLimit } from './plugins/api-rate-limit.ts';
+import { windowsRoutes } from './protocols/windows/windows.routes.ts';
+import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
+import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
+import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
+import { registerStatementTimeouts } from './plugins/statement-timeouts.ts';
+import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -45,6 +55,8 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     genReqId: genRequestId,
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // request.ip is X-Forwarded-For's client only when the connection comes from a listed proxy.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
     ...serverTimeouts(config),
@@ -53,18 +65,30 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
   if (onRoute) app.addHook('onRoute', onRoute);
 
   app.setValidatorCompiler(createValidatorCompiler());
+  registerJsonBodyParser(app);
   app.addSchema(ErrorEnvelope);
   registerErrorHandling(app);
+  registerStatementTimeouts(app, { readMs: config.statementTimeoutMs, writeMs: config.writeStatementTimeoutMs });
+  registerRequestTiming(app, container.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   // onRequest hooks run in this order: headers first (so errors carry them too), then CORS
-  // preflights (answered before auth), then auth, then the per-key limit that needs the key.
+  // preflights (answered before auth), then the per-address limit on requests without a valid
+  // key (before the key lookup it protects), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
-  registerAuth(app, container.auth.authenticate);
-  await app.register(rateLimit, { global: false });
-  registerApiRateLimit(app, { max: config.rateLimitPerMinute, timeWindowMs: config.rateLimitWindowMs });
+  const limits = createApiRateLimits({
+    counters: container.rateLimits,
+    perKey: config.rateLimitPerMinute,
+    unauthenticated: config.rateLimitUnauthenticatedPerMinute,
+    timeWindowMs: config.rateLimitWindowMs,
+    isKnownKey: (secret) => container.auth.isKnownKey(secret),
+  });
+  limits.registerBeforeAuth(app);
+  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
+  registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
+  await limits.registerAfterAuth(app);
 
   await app.register(swagger, {
     openapi: {
@@ -84,7 +108,9 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ping: container.database.ping });
+  await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
+  await registerConsole(app, { container, authenticator: consoleSessions });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
   for (const platform of PLATFORMS) {
@@ -92,10 +118,28 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     await app.register(policiesRoutes, { policies: container.policies, platform });
   }
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
+  await app.register(pushCertificateRoutes, { pushCertificates: container.pushCertificates });
+  await app.register(appleDevicesRoutes, { appleDevices: container.appleDevices });
+  await app.register(appleProtocolRoutes, {
+    profiles: container.appleProfiles,
+    scep: container.appleScep,
+    checkIn: container.appleCheckIn,
+    mdm: container.appleMdm,
+    pages: container.enrollPages,
+    wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
   await app.register(segmentsRoutes, { segments: container.segments });
+  await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
+  await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
+  await app.register(windowsRoutes, {
+    enrollment: container.windowsEnrollment,
+    management: container.windowsManagement,
+    bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
+    wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+  });
   for (const plugin of routes) await app.register(plugin);
   return app;
 }

@@ -3,16 +3,19 @@ import { buildApp } from './app.ts';
 import { mintApiKey } from './auth/api-key-credentials.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
-import { openDatabase } from './db/client.ts';
+import { BackupError, restoreBackup, writeBackup } from './db/backup.ts';
+import { DataDirBusyError, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { systemClock } from './lib/clock.ts';
 import { createCapturedEmailsRepo } from './mail/captured.repo.ts';
 import { createApiKeysRepo } from './modules/api-keys/api-keys.repo.ts';
-import { checkNewKey, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
+import { checkNewKey, liveAdminKeys, toApiKeyView } from './modules/api-keys/api-keys.service.ts';
 import { PLANS } from './modules/organizations/plans.ts';
 import { ROLES, type Role } from './permissions.ts';
 import { closeOnSignals, startServer } from './server.ts';
+import { ensureConsoleBuilt } from './console/console-build.ts';
+import { runTokensCommand } from './cli/tokens-csv.ts';
 
 const USAGE: Record<string, string> = {
   main: `Usage: openroll <command> [options]
@@ -23,6 +26,9 @@ Commands:
   org create                 create an organization and its first admin key
   key create | list | revoke manage API keys
   mail list | show           read the emails captured when no SMTP_URL is set
+  backup <file>              write a copy of the whole database to a file
+  restore <file>             load a backup into an empty database
+  tokens import | export     tokens from and to CSV, through a server's HTTP API
   openapi                    print the OpenAPI document
 Run "openroll <command> --help" for the options of a command.
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, PUBLIC_URL, LOG_LEVEL.`,
@@ -38,11 +44,20 @@ Creates an API key and prints it once.`,
   'key list': `Usage: openroll key list --org <id|slug>
 Lists the organization's API keys (prefixes only; secrets are never stored).`,
   'key revoke': `Usage: openroll key revoke --org <id|slug> <key id>
-Revokes a key: it answers 401 4004 from then on.`,
+Revokes a key: it answers 401 4004 from then on. Unlike the API, this also revokes an
+organization's last admin key (with a warning).`,
   'mail list': `Usage: openroll mail list [--org <id|slug>] [--limit 50]
 Lists the enrollment emails captured in the database (used when no SMTP_URL is set), newest first.`,
   'mail show': `Usage: openroll mail show <id>
 Prints one captured email: the whole message, headers and body, exactly as it would be sent.`,
+  backup: `Usage: openroll backup <file>
+Writes a consistent copy of the database (DATABASE_URL, or the embedded one in DATA_DIR) to
+<file>, one JSON line per row. Safe while the server runs: on the embedded database, requests
+wait while the copy is read.`,
+  restore: `Usage: openroll restore <file>
+Loads a backup into an empty database: DATABASE_URL (this is how to move from the embedded
+database to PostgreSQL), or the embedded one in DATA_DIR while no server runs on it. All of it
+is loaded, or nothing.`,
   openapi: `Usage: openroll openapi
 Prints the OpenAPI 3.1 document generated from the route schemas.`,
 };
@@ -62,10 +77,21 @@ function required(value: string | boolean | undefined, flag: string): string {
   return value;
 }
 
-async function withContainer<T>(config: Config, fn: (container: Container) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+/**
+ * Runs a command on the database. While a server owns the embedded database, the command goes
+ * through that server's socket and takes effect there at once; otherwise it opens the directory
+ * itself, holding the same lock a server would.
+ */
+async function withContainer<T>(config: Config, command: string, fn: (container: Container) => Promise<T>): Promise<T> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    statementTimeoutMs: config.writeStatementTimeoutMs,
+    command: `openroll ${command}`,
+  });
   try {
-    await runMigrations(database, config.databaseUrl);
+    await runMigrations(database);
     return await fn(createContainer({ config, database, clock: systemClock }));
   } finally {
     await database.close();
@@ -92,11 +118,14 @@ export function curlExample(publicUrl: string, org: string, key: string): string
 }
 
 async function serve(config: Config): Promise<void> {
+  await ensureConsoleBuilt((line) => console.log(line));
   const server = await startServer(config);
   closeOnSignals(server);
   const { container } = server;
   console.log(`Openroll is listening on ${server.url} (database: ${server.database.description}).`);
+  console.log(`Admin console: ${server.url}/console/ (sign in with an API key)`);
   console.log(`API reference: ${server.url}/docs`);
+  console.log(`Enrollment links start with ${container.config.publicUrl}${container.config.publicUrlFromListen ? ' (set PUBLIC_URL to the address users reach)' : ''}.`);
   console.log(`Email: ${container.mailer.description}.`);
   if (await container.organizations.isEmpty()) {
     const { organization, adminKey } = await container.organizations.create({ slug: 'demo', name: 'Demo organization' });
@@ -110,6 +139,8 @@ async function serve(config: Config): Promise<void> {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [first, second] = argv;
+  // CSV in and out talk to a server over HTTP and need no database: their own file.
+  if (first === 'tokens') return runTokensCommand(argv.slice(1), env);
   const command = first === 'org' || first === 'key' || first === 'mail' ? `${first} ${second ?? ''}`.trim() : (first ?? 'help');
   const rest = argv.slice(command.split(' ').length);
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -127,6 +158,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (error instanceof UsageError) {
       console.error(`openroll ${command}: ${error.message}\n\n${USAGE[command]}`);
       return 2;
+    }
+    if (error instanceof BackupError) {
+      console.error(`openroll ${command}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof DataDirBusyError) {
+      console.error(`openroll ${command}: ${error.message}`);
+      return 1;
     }
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -152,14 +191,14 @@ async function run(command: string, args: string[], config: Config): Promise<num
     case 'migrate': {
       const { values } = parse(args, {});
       if (values.help) return help(command);
-      await withContainer(config, async ({ database }) => console.log(`Migrations applied to ${database.description}.`));
+      await withContainer(config, command, async ({ database }) => console.log(`Migrations applied to ${database.description}.`));
       return 0;
     }
     case 'org create': {
       const { values } = parse(args, { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' }, language: { type: 'string' } });
       if (values.help) return help(command);
       const input = { slug: required(values.slug, 'slug'), name: required(values.name, 'name'), plan: values.plan, language: values.language };
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const { organization, adminKey } = await container.organizations.create(input);
         console.log(`Organization ${organization.slug} created.`);
         console.log(`  id:        ${organization.id}`);
@@ -183,7 +222,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       const permissions = values.permissions?.split(',').map((p) => p.trim()).filter(Boolean);
       if (!role && !permissions) throw new UsageError('give --role or --permissions');
       const input = { name: required(values.name, 'name'), role: role as Role | undefined, permissions, expiresAt: parseExpiry(values.expires) };
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
         const now = container.clock.now();
         checkNewKey(input, now);
@@ -197,7 +236,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
     case 'key list': {
       const { values } = parse(args, { org: { type: 'string' } });
       if (values.help) return help(command);
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
         const { items } = await createApiKeysRepo(container.database.db).list(org.id, { page: 1, limit: 10_000 });
         console.log(['id', 'name', 'prefix', 'access', 'expires', 'revoked'].join('\t'));
@@ -212,11 +251,17 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const id = positionals[0];
       if (!id) throw new UsageError('missing the key id');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = await orgOrFail(container, required(values.org, 'org'));
-        const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), container.clock.now());
+        const now = container.clock.now();
+        const row = await createApiKeysRepo(container.database.db).revoke(org.id, id.toLowerCase(), now);
         if (!row) throw new UsageError(`no key ${id} in ${org.slug}`);
         console.log(`Key ${row.id} revoked.`);
+        // The API refuses this (409); the operator may, but should know what it leaves.
+        if ((await liveAdminKeys(container.database.db, org.id, now)).length === 0) {
+          console.error(`Warning: ${org.slug} has no admin key left; nobody can manage its keys through the API.`);
+          console.error(`Create one with: openroll key create --org ${org.slug} --name admin --role admin`);
+        }
       });
       return 0;
     }
@@ -225,7 +270,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const limit = Number(values.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const org = values.org ? await orgOrFail(container, values.org) : undefined;
         const rows = await createCapturedEmailsRepo(container.database.db).list({ organizationId: org?.id, limit });
         if (rows.length === 0) console.log('No captured emails.');
@@ -239,10 +284,30 @@ async function run(command: string, args: string[], config: Config): Promise<num
       if (values.help) return help(command);
       const id = positionals[0];
       if (!id) throw new UsageError('missing the email id');
-      await withContainer(config, async (container) => {
+      await withContainer(config, command, async (container) => {
         const row = await createCapturedEmailsRepo(container.database.db).get(id);
         if (!row) throw new UsageError(`no captured email ${id}`);
         console.log(row.raw);
+      });
+      return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parse(args, {});
+      if (values.help) return help(command);
+      const file = positionals[0];
+      if (!file) throw new UsageError('missing the file');
+      await withContainer(config, command, async ({ database }) => {
+        if (command === 'backup') {
+          const { tables, rows } = await writeBackup(database, file);
+          console.log(`Backup of ${database.description} written to ${file}: ${rows} rows in ${tables} tables.`);
+          return;
+        }
+        if (database.owner) {
+          throw new BackupError(`process ${database.owner.pid} (${database.owner.command}) is using the embedded database: stop it first, restore replaces its data`);
+        }
+        const { tables, rows } = await restoreBackup(database, file);
+        console.log(`Restored ${file} into ${database.description}: ${rows} rows in ${tables} tables.`);
       });
       return 0;
     }

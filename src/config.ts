@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration, parsed once from the environment and passed explicitly. A bad value stops
  * the start with one line naming the variable.
@@ -8,7 +10,14 @@ export interface Config {
   /** A PostgreSQL URL; undefined means the embedded PGlite database in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Where users reach the server: enrollment links start with it. */
   publicUrl: string;
+  /** PUBLIC_URL was not set: publicUrl is the address the server listens on (PORT, HOST). */
+  publicUrlFromListen: boolean;
+  /** Bound on each database statement of a read (GET, HEAD) request, in ms; 0: none. */
+  statementTimeoutMs: number;
+  /** Bound on each database statement of a write request (bulks included) and of background work. */
+  writeStatementTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
@@ -23,10 +32,21 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
+  /** Seconds after a token's last email before `send-email` may send another; 0: no cooldown. */
+  emailResendCooldownSeconds: number;
+  /** Enrollment emails an organization may queue per UTC day; 0: no cap. */
+  emailDailyCapPerOrganization: number;
   /** /v1 requests one API key (or, unauthenticated, one client address) may make per window; 0 disables. */
   rateLimitPerMinute: number;
+  /** /v1 requests without a valid key one client address may make per window; 0 disables. */
+  rateLimitUnauthenticatedPerMinute: number;
   /** The rate limit's window: a minute; only tests shorten it. */
   rateLimitWindowMs: number;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed; empty:
+   * none is, and the client address is the connection's.
+   */
+  trustProxy: string[];
   /** Origins allowed to call the API from a browser (CORS); empty: CORS stays off. */
   corsOrigins: string[];
   /** Time a client has to send the request line and headers (slow-header attacks). */
@@ -37,6 +57,30 @@ export interface Config {
   connectionTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   keepAliveTimeoutMs: number;
+  /**
+   * OPENROLL_SECRET_KEY: 32 bytes (base64) that encrypt the certificate authorities' private keys
+   * at rest. Required with DATABASE_URL (checked when the server starts: see requireSecretKey);
+   * unset on the embedded database, where a key file is generated in DATA_DIR (src/pki/secret-key.ts).
+   */
+  secretKey: Buffer | undefined;
+  /**
+   * MDM_CLIENT_CERT_HEADER: the request header (lower-cased) in which the TLS-terminating proxy
+   * forwards the client certificate of Windows management sessions. Set, a session must carry the
+   * certificate Openroll issued to the device; unset, an enrolled DeviceID is enough.
+   */
+  mdmClientCertHeader: string | undefined;
+  /** Lets webhooks reach private, loopback and other special-use addresses (off: only global ones). */
+  webhookAllowPrivateNetworks: boolean;
+  /** One delivery attempt's whole time: resolving, connecting, sending, reading the answer. */
+  webhookTimeoutMs: number;
+  /** Bytes of an endpoint's answer read at most. */
+  webhookMaxResponseBytes: number;
+  /** Delivery attempts of one webhook event before it is marked failed. */
+  webhookMaxAttempts: number;
+  /** First webhook retry delay; each later one doubles, up to an hour. */
+  webhookRetryBaseMs: number;
+  /** Bearer token /metrics requires; undefined leaves /metrics open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +101,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -93,19 +145,78 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** proxy-addr's names for the private ranges, accepted as TRUST_PROXY entries too. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`, `loopback`) of the proxies in
+ * front of the server. Hop counts and `true` are refused: they would believe any client's
+ * X-Forwarded-For.
+ */
+function proxies(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    if (PROXY_RANGE_NAMES.includes(value)) return value;
+    const [address = '', bits, extra] = value.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !validBits || extra !== undefined) {
+      throw new ConfigError(name, `entries must be IP addresses or CIDR ranges like 10.0.0.0/8 (or loopback, linklocal, uniquelocal), got "${value}"`);
+    }
+    return value;
+  });
+}
+
+/** The format the README documents: `openssl rand -base64 32`. */
+export const SECRET_KEY_HINT = '32 random bytes in base64, e.g. the output of `openssl rand -base64 32`';
+
+function secretKey(env: Env, name: string): Buffer | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  // Standard or URL-safe base64, padding optional; anything else would decode to garbage silently.
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw new ConfigError(name, `must be ${SECRET_KEY_HINT}`);
+  const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== 32) throw new ConfigError(name, `must be ${SECRET_KEY_HINT} (it decodes to ${key.length} bytes)`);
+  return key;
+}
+
+function headerName(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(raw)) throw new ConfigError(name, `must be an HTTP header name, got "${raw}"`);
+  return raw.toLowerCase();
+}
+
+/**
+ * With PostgreSQL the server key cannot live in a local file (several servers share one
+ * database), so the operator provides it; called when the server starts, not by every command.
+ */
+export function requireSecretKey(config: Pick<Config, 'databaseUrl' | 'secretKey'>): void {
+  if (config.databaseUrl && !config.secretKey) {
+    throw new ConfigError('OPENROLL_SECRET_KEY', `is required with DATABASE_URL: set it to ${SECRET_KEY_HINT}, the same on every server`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL === undefined || env.LOG_LEVEL === '' ? 'info' : env.LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
-  const publicUrl = (url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const explicitUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']);
   return {
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR,
-    publicUrl,
+    publicUrl: explicitUrl?.replace(/\/+$/, '') ?? listenUrl(host, port),
+    publicUrlFromListen: explicitUrl === undefined,
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+    writeStatementTimeoutMs: integer(env, 'WRITE_STATEMENT_TIMEOUT_MS', 60_000, 0, 3_600_000),
     logLevel: logLevel as Config['logLevel'],
     bodyLimit: integer(env, 'BODY_LIMIT', 1_048_576, 1024, 104_857_600),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -114,11 +225,44 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    emailResendCooldownSeconds: integer(env, 'EMAIL_RESEND_COOLDOWN_SECONDS', 300, 0, 86_400),
+    emailDailyCapPerOrganization: integer(env, 'EMAIL_DAILY_CAP_PER_ORGANIZATION', 20_000, 0, 100_000_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitUnauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
+    trustProxy: proxies(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
+    secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
+    mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),
     ...timeouts(env),
+    ...integrations(env),
   };
+}
+
+function integrations(env: Env): Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'metricsToken'> {
+  const metricsToken = env.METRICS_TOKEN === undefined || env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  // A bearer secret: short ones are guessable, and characters outside visible ASCII cannot travel in a header.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters');
+  }
+  return {
+    webhookAllowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookMaxResponseBytes: integer(env, 'WEBHOOK_MAX_RESPONSE_BYTES', 65_536, 0, 10_485_760),
+    webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    metricsToken,
+  };
+}
+
+/**
+ * The URL of the address the server listens on: `localhost` for the loopback and for all
+ * interfaces (the one name sure to reach it from this machine), the address itself otherwise.
+ */
+export function listenUrl(host: string, port: number): string {
+  const local = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::', ''].includes(host);
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 function timeouts(env: Env): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'keepAliveTimeoutMs'> {

@@ -4,17 +4,37 @@ import type { Database } from './db/client.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
+import { createCounterStore } from './limits/counter-store.ts';
+import { createEmailLimits } from './limits/email-limits.ts';
 import { createCaptureMailer, createSmtpMailer, type Mailer } from './mail/mailer.ts';
 import { createOutboxSender } from './mail/outbox-sender.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { createConsoleSessionsService } from './console/console-sessions.service.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createEnterprisesService } from './modules/enterprises/enterprises.service.ts';
 import { createMdmUsersService } from './modules/mdm-users/mdm-users.service.ts';
 import { createTokenLifecycle } from './modules/enrollment-tokens/token-lifecycle.service.ts';
 import { createTokenQueries } from './modules/enrollment-tokens/token-queries.service.ts';
+import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
+import { createWindowsDevicesService } from './modules/windows-devices/windows-devices.service.ts';
+import { createCertificateAuthority } from './pki/certificate-authority.ts';
+import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
+import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
+import { createAppleDevicesService } from './modules/apple-devices/apple-devices.service.ts';
+import { createPushCertificateService } from './modules/apple-push-certificate/push-certificate.service.ts';
+import { createCheckInService } from './protocols/apple/checkin.service.ts';
+import { createMdmChannelService } from './protocols/apple/mdm-channel.service.ts';
+import { createProfileService } from './protocols/apple/profile.service.ts';
+import { createScepService } from './protocols/apple/scep.service.ts';
+import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
+import { systemResolver, type HostResolver } from './webhooks/address-policy.ts';
+import { createWebhookSender } from './webhooks/webhook-sender.ts';
+import { createWebhookTransport } from './webhooks/webhook-transport.ts';
+import { createWebhooksService } from './webhooks/webhooks.service.ts';
 
 export interface ContainerDeps {
   config: Config;
@@ -23,6 +43,10 @@ export interface ContainerDeps {
   /** Where messages go; by default SMTP_URL's server, else captured in the database. */
   mailer?: Mailer;
   log?: FastifyBaseLogger;
+  /** The server key (src/pki/secret-key.ts); by default loaded when the CA is first used. */
+  secretKey?: SecretKey;
+  /** How webhook hosts are resolved; by default the system resolver. */
+  resolveHost?: HostResolver;
 }
 
 const silent = { warn: () => {}, error: () => {}, info: () => {} };
@@ -34,7 +58,8 @@ export function createContainer(deps: ContainerDeps) {
   const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl });
   // The sender is woken by the lifecycle after a commit that queued mail, and reports each
   // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
-  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake() });
+  const emailLimits = createEmailLimits({ resendCooldownSeconds: config.emailResendCooldownSeconds, dailyCapPerOrganization: config.emailDailyCapPerOrganization });
+  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake(), emailLimits });
   const outbox = createOutboxSender({
     database,
     clock,
@@ -44,13 +69,37 @@ export function createContainer(deps: ContainerDeps) {
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
   });
+  // Loaded on first use, once: commands that never touch a secret need no server key.
+  let loadedKey = deps.secretKey;
+  const secretKey = (): SecretKey => (loadedKey ??= loadSecretKey(config));
+  const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
+  const pushCertificates = createPushCertificateService({ database, clock, secretKey });
+  const appleDeps = { database, clock, ca: certificateAuthority };
+  const metrics = createMetrics({ database, clock });
+  const resolve = deps.resolveHost ?? systemResolver;
+  const webhookSender = createWebhookSender({
+    database,
+    clock,
+    log: deps.log ?? silent,
+    transport: createWebhookTransport({
+      resolve,
+      allowPrivate: config.webhookAllowPrivateNetworks,
+      timeoutMs: config.webhookTimeoutMs,
+      maxResponseBytes: config.webhookMaxResponseBytes,
+    }),
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+    onAttempt: metrics.webhookAttempt,
+  });
   const auth = createAuthenticator({ database, clock });
+  const apiKeys = createApiKeysService({ database, clock, onRevoked: auth.forget });
   return {
     config: deps.config,
     database,
     clock,
     auth,
-    apiKeys: createApiKeysService({ database, clock, onRevoked: auth.forget }),
+    apiKeys,
+    consoleSessions: createConsoleSessionsService({ database, clock, auth }),
     organizations: createOrganizationsService({ database, clock }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
@@ -59,9 +108,29 @@ export function createContainer(deps: ContainerDeps) {
     enterprises: createEnterprisesService({ database }),
     mailer,
     outbox,
-    enrollPages: createEnrollPageService({ readToken: tokens.forRecipient }),
+    enrollPages: createEnrollPageService({
+      readToken: tokens.forRecipient,
+      publicUrl: config.publicUrl,
+      applePushTopic: pushCertificates.topicOf,
+      windowsUsername: async (linkSecret) => (await findTokenForDeviceByLinkSecret(database.db, linkSecret, clock.now()))?.email,
+    }),
     tokens,
     tokenLifecycle,
+    certificateAuthority,
+    windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
+    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, clientCertHeader: config.mdmClientCertHeader }),
+    windowsDevices: createWindowsDevicesService({ database }),
+    pushCertificates,
+    appleDevices: createAppleDevicesService({ database }),
+    appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
+    appleScep: createScepService(appleDeps),
+    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
+    appleMdm: createMdmChannelService(appleDeps),
+    webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
+    webhookSender,
+    metrics,
+    /** Rate-limit counters: in the database on PostgreSQL, so every process shares one limit. */
+    rateLimits: createCounterStore(database),
   };
 }
 

@@ -5,9 +5,15 @@
 export const ERRORS = {
   INTERNAL: { code: 1000, status: 500, message: 'Internal error' },
   ROUTE_NOT_FOUND: { code: 1002, status: 404, message: 'Route not found' },
+  // Openroll's own codes, beyond the vendor's table (README "Errors" lists them).
+  METHOD_NOT_ALLOWED: { code: 1003, status: 405, message: 'Method not allowed' },
+  REQUEST_TIMEOUT: { code: 1004, status: 408, message: 'Request timeout' },
+  HEADERS_TOO_LARGE: { code: 1005, status: 431, message: 'Request header fields too large' },
   VALIDATION: { code: 3000, status: 400, message: 'Validation Error' },
   NOT_FOUND: { code: 3001, status: 404, message: 'Entity not found' },
   DATABASE: { code: 3002, status: 503, message: 'Database Error' },
+  /** A statement ran past its bound (STATEMENT_TIMEOUT_MS, WRITE_STATEMENT_TIMEOUT_MS) and was stopped. */
+  DATABASE_TIMEOUT: { code: 3004, status: 503, message: 'Database Timeout' },
   PAYLOAD_TOO_LARGE: { code: 3003, status: 413, message: 'Payload Too Large' },
   NO_AUTH_TOKEN: { code: 4002, status: 401, message: 'No auth token' },
   FORBIDDEN: { code: 4003, status: 403, message: 'Forbidden' },

@@ -9,6 +9,7 @@ export interface BackgroundJobs {
 export function startBackgroundJobs(container: Container, log: FastifyBaseLogger): BackgroundJobs {
   const jobs: Array<{ name: string; everyMs: number; run: () => Promise<unknown> }> = [
     { name: 'expiry-sweep', everyMs: container.config.expirySweepSeconds * 1000, run: () => container.tokenLifecycle.sweepExpired() },
+    { name: 'rate-limit-sweep', everyMs: 60_000, run: () => container.rateLimits.sweep() },
   ];
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
@@ -25,12 +26,14 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
   }
 
   container.outbox.start();
+  container.webhookSender.start();
 
   return {
     async stop() {
       stopped = true;
       timers.forEach(clearInterval);
       await container.outbox.stop();
+      await container.webhookSender.stop();
       await Promise.all(running);
       container.mailer.close();
     },

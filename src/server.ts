@@ -1,12 +1,14 @@
+import net from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, type BuildAppOptions } from './app.ts';
-import type { Config } from './config.ts';
+import { listenUrl, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { systemClock } from './lib/clock.ts';
 import { loggerOptions } from './logger.ts';
+import { loadSecretKey } from './pki/secret-key.ts';
 import { startBackgroundJobs } from './jobs.ts';
 
 export interface RunningServer {
@@ -17,12 +19,50 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the database, migrates it, builds the app and listens. */
-export async function startServer(config: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
-  await runMigrations(database, config.databaseUrl);
+/** A free port, for PORT=0 when the links must name the port before the server listens. */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Opens the database, migrates it, builds the app and listens. The embedded database is opened
+ * as its directory's only owner: a second server on it gets DataDirBusyError, having written nothing.
+ */
+export async function startServer(given: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
+  // On PostgreSQL the operator gives the server key: without it, stop before connecting.
+  if (given.databaseUrl) loadSecretKey(given);
+  const database = await openDatabase({
+    databaseUrl: given.databaseUrl,
+    dataDir: given.dataDir,
+    poolSize: given.databasePoolSize,
+    statementTimeoutMs: given.writeStatementTimeoutMs,
+    command: 'openroll serve',
+    whenOwned: 'refuse',
+  });
+  try {
+    return await serveOn(database, given, options);
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function serveOn(database: Database, given: Config, options: Pick<BuildAppOptions, 'routes'>): Promise<RunningServer> {
+  let config = given;
+  await runMigrations(database);
+  if (config.port === 0 && config.publicUrlFromListen) {
+    const port = await freePort(config.host);
+    config = { ...config, port, publicUrl: listenUrl(config.host, port) };
+  }
   const log = pino(loggerOptions(config)) as FastifyBaseLogger;
-  const container = createContainer({ config, database, clock: systemClock, log });
+  // The server key is read (or made, on the embedded database) once this process owns the directory.
+  const secretKey = loadSecretKey(config);
+  const container = createContainer({ config, database, clock: systemClock, log, secretKey });
+  const stopWatching = await container.auth.watchChanges();
   const app = await buildApp({ container, logger: log, ...options });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
@@ -41,6 +81,7 @@ export async function startServer(config: Config, options: Pick<BuildAppOptions,
         // In-flight requests finish first; then the jobs stop; the database closes last.
         await app.close();
         await jobs.stop();
+        await stopWatching();
         await database.close();
       })()),
   };

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { SECRET_KEY_FILE } from '../src/pki/secret-key.ts';
 import { runCli, startServerProcess } from './helpers/processes.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-db.ts';
 
@@ -93,6 +94,16 @@ describe('operator command line', () => {
     const revoke = await runCli(['key', 'revoke', '--org', 'acme', id], env);
     assert.equal(revoke.code, 0, revoke.stderr);
     assert.match((await runCli(['key', 'list', '--org', 'acme'], env)).stdout, new RegExp(`${id}.*\\t20\\d\\d-`));
+    assert.doesNotMatch(revoke.stderr, /Warning/, 'an admin key is left');
+
+    // The API refuses to revoke the last admin key (409); the operator can, and is warned.
+    const adminId = /^([0-9a-f]{24})\t[^\t]*\t[^\t]*\tadmin\t/m.exec(list.stdout)?.[1];
+    assert.ok(adminId, list.stdout);
+    const last = await runCli(['key', 'revoke', '--org', 'acme', adminId], env);
+    assert.equal(last.code, 0, last.stderr);
+    assert.match(last.stdout, /revoked/);
+    assert.match(last.stderr, /Warning: acme has no admin key left/);
+    assert.match(last.stderr, /openroll key create --org acme --name admin --role admin/);
   });
 });
 
@@ -114,6 +125,8 @@ describe('server process', () => {
       const curl = /curl -s (\S+) -H "Authorization: Bearer (\S+)"/.exec(first.output());
       assert.ok(curl, 'a ready-to-paste curl line');
       assert.equal((await get(`${first.url}/healthz`)).status, 200);
+      // The embedded default made its server key at first start, readable by its owner only.
+      if (!db) assert.equal(statSync(join(fresh, SECRET_KEY_FILE)).mode & 0o777, 0o600);
       assert.equal((await get(`${first.url}/readyz`)).status, 200);
       const keys = await get(`${first.url}/v1/organizations/demo/api-keys`, key);
       assert.equal(keys.status, 200);

@@ -33,3 +33,28 @@ test('a bad value names the variable', () => {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.message.includes(variable), variable);
   }
 });
+
+test('webhook and metrics settings: defaults, values, and bad values named', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.webhookAllowPrivateNetworks, false);
+  assert.equal(defaults.webhookTimeoutMs, 10_000);
+  assert.equal(defaults.webhookMaxResponseBytes, 65_536);
+  assert.equal(defaults.webhookMaxAttempts, 12);
+  assert.equal(defaults.webhookRetryBaseMs, 30_000);
+  assert.equal(defaults.metricsToken, undefined);
+  const set = loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000', METRICS_TOKEN: 'a-long-enough-metrics-token' });
+  assert.equal(set.webhookAllowPrivateNetworks, true);
+  assert.equal(set.webhookTimeoutMs, 2000);
+  assert.equal(set.metricsToken, 'a-long-enough-metrics-token');
+  assert.equal(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: '0' }).webhookAllowPrivateNetworks, false);
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
+    [{ WEBHOOK_TIMEOUT_MS: '10' }, 'WEBHOOK_TIMEOUT_MS'],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'WEBHOOK_MAX_ATTEMPTS'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_TOKEN: 'has spaces in it, sixteen+' }, 'METRICS_TOKEN'],
+  ];
+  for (const [env, variable] of cases) {
+    assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.message.includes(variable), variable);
+  }
+});

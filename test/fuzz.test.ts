@@ -21,11 +21,14 @@ import { mintApiKey } from '../src/auth/api-key-credentials.ts';
 import { PERMISSIONS } from '../src/permissions.ts';
 import type { Platform } from '../src/platforms/platforms.ts';
 import { createDbProbe } from './helpers/db-probe.ts';
-import { encoded, keyArb, MALFORMED, NASTY_CHARS, nastyNumber, nastyString, nastyValue, objectOf, pathsOf, pct, PROTO_KEYS, RAW_JSON, setAt, withNastyChar } from './helpers/hostile-values.ts';
+import { deepJsonText, encoded, keyArb, MALFORMED, NASTY_CHARS, nastyNumber, nastyString, nastyValue, objectOf, pathsOf, pct, PROTO_KEYS, RAW_JSON, setAt, withNastyChar } from './helpers/hostile-values.ts';
 import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocation, unique, type TestOrg } from './helpers/factories.ts';
 import { buildRoutedApp, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
+import { createAppleDevice } from './helpers/apple-factories.ts';
+import { deviceEndpointCases, DEVICE_ENDPOINTS } from './helpers/device-fuzz.ts';
+import { insertWindowsDevice } from './helpers/windows-device.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_260_301;
 const TOTAL = process.env.FUZZ_CASES ? Number(process.env.FUZZ_CASES) : 10_000;
@@ -33,7 +36,8 @@ assert.ok(Number.isSafeInteger(SEED), 'FUZZ_SEED must be an integer');
 assert.ok(Number.isSafeInteger(TOTAL) && TOTAL > 0, 'FUZZ_CASES must be a positive integer');
 
 // One key sends every request here: the per-key rate limit (tested on its own) stays off.
-const ctx = await buildTestApp({ rateLimitPerMinute: 0 });
+// Webhook endpoints may be loopback ones: no sender runs here, and hosts resolve from a table.
+const ctx = await buildTestApp({ rateLimitPerMinute: 0, webhookAllowPrivateNetworks: true });
 const routed = await buildRoutedApp(ctx);
 const probe = await createDbProbe(ctx.container.database);
 after(async () => {
@@ -57,12 +61,15 @@ async function token(t: TestOrg, platform: Platform, mdmUserId: string): Promise
   return res.json().data.id;
 }
 
-type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment';
+type Kind = 'mdmUser' | 'winPolicy' | 'admPolicy' | 'vppLocation' | 'apiKey' | 'winToken' | 'admToken' | 'segment' | 'admDevice' | 'winDevice' | 'webhook' | 'webhookDelivery';
 type Pool = Record<Kind, Array<string | number>>;
 
 async function seed(t: TestOrg): Promise<Pool> {
-  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [] };
+  const pool: Pool = { mdmUser: [], winPolicy: [], admPolicy: [], vppLocation: [], apiKey: [], winToken: [], admToken: [], segment: [], admDevice: [], winDevice: [], webhook: [], webhookDelivery: [] };
   for (let i = 0; i < 2; i++) {
+    const hook = await routed.app.inject({ method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, headers: { authorization: `Bearer ${t.adminKey}` }, payload: { url: 'http://127.0.0.1:9/fuzz' } });
+    assert.equal(hook.statusCode, 200, hook.body);
+    pool.webhook.push(hook.json().data.id);
     const user = await createMdmUser(ctx, t.org);
     pool.mdmUser.push(user.id);
     pool.winPolicy.push((await createPolicy(ctx, t.org, 'windows')).id);
@@ -72,6 +79,10 @@ async function seed(t: TestOrg): Promise<Pool> {
     pool.apiKey.push(await apiKeyId(t.org));
     pool.winToken.push(await token(t, 'windows', user.id));
     pool.admToken.push(await token(t, 'apple', user.id));
+    pool.admDevice.push((await createAppleDevice(ctx, t.org)).id);
+    const log = await routed.app.inject({ method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${pool.webhook[i]}/deliveries`, headers: { authorization: `Bearer ${t.adminKey}` } });
+    pool.webhookDelivery.push(log.json().data.items[0].id);
+    pool.winDevice.push((await insertWindowsDevice(ctx, t.org)).id);
   }
   return pool;
 }
@@ -98,8 +109,11 @@ function kindOfRoute(url: string): Kind | undefined {
   if (last.endsWith('apple/enterprise/policies')) return 'admPolicy';
   if (last.endsWith('vpp/locations')) return 'vppLocation';
   if (last.endsWith('segments')) return 'segment';
+  if (last.endsWith('webhooks')) return 'webhook';
+  if (last.endsWith('windows/devices')) return 'winDevice';
   if (collection.endsWith('windows/enterprise/enrollment-tokens')) return 'winToken';
   if (collection.endsWith('apple/enterprise/enrollment-tokens')) return 'admToken';
+  if (collection.endsWith('mdm/apple/devices')) return 'admDevice';
   return undefined;
 }
 
@@ -163,6 +177,7 @@ function fromSchema(s: JsonSchema, key = '', loose = false): fc.Arbitrary<unknow
     case 'string': {
       if (s.pattern === ID_PATTERN) return loose ? idOf(KIND_OF_FIELD[key]) : ownIdOf(KIND_OF_FIELD[key]);
       if (key === 'permissions') return fc.constantFrom(...PERMISSIONS, 'mdm.*', '*', 'mdm.windows.*');
+      if (key === 'url') return fc.oneof(fc.constantFrom('http://127.0.0.1:9/fuzz', 'https://localhost/x', 'http://[::1]:9/', 'https://unresolvable.example/'), fc.webUrl());
       if (s.format === 'email') return fc.oneof(fc.emailAddress(), fc.uuid().map((u) => `fuzz-${u}@example.com`));
       if (s.format === 'date-time') return iso;
       if (key === 'sort' || key === 'sortBy') return fc.tuple(fc.constantFrom(...SORT_FIELDS), fc.constantFrom('', ':asc', ':desc')).map(([f, d]) => f + d);
@@ -182,6 +197,8 @@ function fromSchema(s: JsonSchema, key = '', loose = false): fc.Arbitrary<unknow
       return fc.jsonValue({ maxDepth: 2 });
   }
 }
+
+const isContainer = (s: JsonSchema): boolean => s.type === 'object' || s.type === 'array' || (s.anyOf ?? []).some(isContainer);
 
 /** A schema-shaped value, sometimes as is and mostly with one hostile change. */
 function mutated(schema: JsonSchema): fc.Arbitrary<unknown> {
@@ -283,6 +300,10 @@ function requestArb(route: AppRoute): fc.Arbitrary<FuzzRequest> {
   const bodySchema = schema.body as JsonSchema | undefined;
   const querySchema = schema.querystring as JsonSchema | undefined;
   const hasId = route.url.includes('/:id');
+  // A second path parameter (`:deliveryId`): A's deliveries mostly, else anyone's or garbage.
+  const hasSecond = route.url.includes('/:deliveryId');
+  const validSecond = text(idOf('webhookDelivery')).map(pct);
+  const hostileSecond = encoded(fc.oneof({ weight: 2, arbitrary: text(idOf('webhookDelivery')) }, { weight: 3, arbitrary: nastyString }, { weight: 1, arbitrary: nastyNumber.map(String) }));
   const takesBody = route.method !== 'GET' && route.method !== 'HEAD';
 
   const jsonBody = bodySchema ? fc.oneof({ weight: 8, arbitrary: mutated(bodySchema) }, { weight: 2, arbitrary: nastyValue }) : nastyValue;
@@ -293,6 +314,17 @@ function requestArb(route: AppRoute): fc.Arbitrary<FuzzRequest> {
   if (bodySchema) {
     // A schema-shaped body with a `__proto__` key written into the JSON text itself.
     bodies.push({ weight: 1, arbitrary: fromSchema(bodySchema).map((v) => (JSON.stringify(v) ?? '{}').replace(/^\{/, '{"__proto__":{"polluted":"yes"},')) });
+    // A schema-shaped body whose object or array field (free-form jsonb among them) nests deep.
+    const containers = Object.entries(bodySchema.properties ?? {}).filter(([, s]) => isContainer(s)).map(([k]) => k);
+    if (containers.length > 0) {
+      bodies.push({
+        weight: 1,
+        arbitrary: fc.tuple(fromSchema(bodySchema), fc.constantFrom(...containers), deepJsonText).map(([v, key, deep]) => {
+          const json = JSON.stringify(v) ?? '{}';
+          return json.startsWith('{') ? `${json.slice(0, -1)}${json === '{}' ? '' : ','}"${key}":${deep}}` : json;
+        }),
+      });
+    }
   }
   const contentType = fc.oneof(
     { weight: 1, arbitrary: fc.constant('application/json') },
@@ -302,14 +334,14 @@ function requestArb(route: AppRoute): fc.Arbitrary<FuzzRequest> {
 
   const valid: Record<Part, fc.Arbitrary<unknown>> = {
     org: fc.constantFrom(a.org.id, a.org.slug, a.org.id.toUpperCase()).map(pct),
-    id: hasId ? validId(route) : fc.constant(''),
+    id: hasId ? fc.tuple(validId(route), hasSecond ? validSecond : fc.constant('')) : fc.constant(['', '']),
     query: validQuery(querySchema),
     body: takesBody && bodySchema ? fromSchema(bodySchema).map((v) => JSON.stringify(v)) : fc.constant(undefined),
     headers: fc.record({ contentType: fc.constant('application/json'), idempotencyKey: fc.stringMatching(/^[\x21-\x7e]{8,40}$/) }, { requiredKeys: ['contentType'] }),
   };
   const hostile: Record<Part, fc.Arbitrary<unknown>> = {
     org: orgParam(),
-    id: hasId ? idParam(route) : fc.constant(''),
+    id: hasId ? fc.tuple(idParam(route), hasSecond ? fc.oneof(validSecond, hostileSecond) : fc.constant('')) : fc.constant(['', '']),
     query: queryString(querySchema),
     body: takesBody ? fc.oneof(...bodies) : fc.constant(undefined),
     headers: fc.record({ contentType, idempotencyKey }, { requiredKeys: ['contentType'] }),
@@ -327,9 +359,9 @@ function requestArb(route: AppRoute): fc.Arbitrary<FuzzRequest> {
   if (takesBody) shapes.push({ weight: bodySchema ? 8 : 2, arbitrary: request(['body']) });
 
   return fc.oneof(...shapes).map((parts) => {
-    const { org, id, query, body: payload } = parts as { org: string; id: string; query: string; body: string | undefined };
+    const { org, id: [id, second], query, body: payload } = parts as { org: string; id: [string, string]; query: string; body: string | undefined };
     const h = parts.headers as { contentType: string; idempotencyKey?: string };
-    const path = route.url.replace(':organizationId', org).replace(':id', id);
+    const path = route.url.replace(':organizationId', org).replace(':id', id).replace(':deliveryId', second);
     const req: FuzzRequest = {
       method: route.method,
       url: query ? `${path}?${query}` : path,
@@ -457,3 +489,41 @@ describe('found by fuzzing', () => {
     });
   }
 });
+
+/**
+ * The device protocol endpoints (no API key: SOAP and SyncML from devices): captured messages
+ * mutated (truncated, tags dropped or doubled, hostile text, a DOCTYPE, garbage). Every answer
+ * is below 500, is the endpoint's XML (a SOAP fault for a refusal), and a fault changes no row
+ * count. The management endpoint is fuzzed as an enrolled device, so mutations reach its session code.
+ */
+describe('fuzz: device protocol endpoints', () => {
+  const perEndpoint = Math.max(50, Math.ceil(TOTAL / 40));
+  test('every device endpoint of the app is fuzzed here', () => {
+    const deviceRoutes = routed.routes.filter((r) => r.method === 'POST' && /^\/(EnrollmentServer|ManagementServer)\//.test(r.url)).map((r) => r.url).sort();
+    assert.deepEqual(deviceRoutes, DEVICE_ENDPOINTS.map((e) => e.route).sort());
+  });
+  for (const endpoint of DEVICE_ENDPOINTS) {
+    test(`POST ${endpoint.route}`, async () => {
+      if (endpoint.route.startsWith('/ManagementServer')) await insertWindowsDevice(ctx, a.org, { deviceIdentifier: endpoint.deviceId });
+      let before = await probe.counts();
+      await fc.assert(
+        fc.asyncProperty(deviceEndpointCases(endpoint), async (req) => {
+          const url = endpoint.route.replace(':organizationId', a.org.id);
+          const res = await routed.app.inject({ method: 'POST', url, payload: req.body, headers: req.headers });
+          const where = `POST ${url} ${shorten(req.body)} → ${res.statusCode} ${shorten(res.body)}`;
+          assert.ok(res.statusCode < 500, where);
+          assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body), where);
+          const fault = /<s:Fault>/.test(res.body);
+          assert.ok(fault || res.statusCode === 200, where);
+          assert.match(String(res.headers['content-type']), fault ? /^application\/soap\+xml; charset=utf-8$/ : endpoint.contentType, where);
+          const after = await probe.counts();
+          if (fault) assert.deepEqual(after, before, `${where}: a refused message changed row counts`);
+          before = after;
+        }),
+        { seed: SEED, numRuns: perEndpoint, includeErrorInReport: true },
+      );
+      assertUnpolluted(endpoint.route);
+    });
+  }
+});
+

@@ -33,11 +33,18 @@ after(async () => {
   await ctx.close();
 });
 
-/** Another app over the same database, with its own configuration (and optionally a logger). */
-async function appWith(overrides: Partial<Config>, log?: FastifyBaseLogger): Promise<FastifyInstance> {
+/**
+ * Another app over the same database, with its own configuration (and optionally a logger);
+ * `watchKeys` turns on the key cache as the server does (it listens for key changes).
+ */
+async function appWith(overrides: Partial<Config>, log?: FastifyBaseLogger, options: { watchKeys?: boolean } = {}): Promise<FastifyInstance> {
   const config = { ...ctx.config, ...overrides };
   const container = createContainer({ config, database: ctx.db.database, clock: ctx.clock, ...(log ? { log } : {}) });
   const app = await buildApp({ container, ...(log ? { logger: log } : {}) });
+  if (options.watchKeys) {
+    const stop = await container.auth.watchChanges();
+    app.addHook('onClose', async () => stop());
+  }
   extraApps.push(app);
   return app;
 }
@@ -50,7 +57,7 @@ describe('rate limit of the /v1 API, per API key', () => {
   const MAX = 3;
   let app: FastifyInstance;
   before(async () => {
-    app = await appWith({ rateLimitPerMinute: MAX, rateLimitWindowMs: WINDOW_MS });
+    app = await appWith({ rateLimitPerMinute: MAX, rateLimitUnauthenticatedPerMinute: MAX, rateLimitWindowMs: WINDOW_MS }, undefined, { watchKeys: true });
   });
   const list = (key: string | undefined, org = a.org.id, extra: { remoteAddress?: string } = {}) =>
     call(app, key, { method: 'GET', url: keysPath(org), ...extra });
@@ -98,6 +105,8 @@ describe('rate limit of the /v1 API, per API key', () => {
   test('unauthenticated /v1 requests are counted by client address; keys from that address are not', async () => {
     const remoteAddress = '203.0.113.7';
     const key = await createKey(ctx, a.org, { role: 'admin' });
+    // A valid key is never counted; once verified, it passes even when its address is over.
+    assert.equal((await list(key, a.org.id, { remoteAddress })).status, 200);
     for (let i = 0; i < MAX; i++) {
       assertError(await call(app, undefined, { method: 'GET', url: '/v1/no/such/route', remoteAddress }), 404, 1002);
     }
@@ -398,8 +407,10 @@ describe('CORS', () => {
     assert.equal(pre.headers['access-control-allow-origin'], undefined);
     assert.equal(pre.headers['access-control-allow-methods'], undefined);
     assert.equal(pre.headers['access-control-allow-headers'], undefined);
-    assert.equal(pre.statusCode, 404);
-    assert.equal(pre.json().error.code, 1002);
+    // OPTIONS is not a method of the path: 405 with Allow, in the envelope, and no CORS grant.
+    assert.equal(pre.statusCode, 405);
+    assert.equal(pre.json().error.code, 1003);
+    assert.equal(pre.headers.allow, 'GET, HEAD, POST');
   });
 
   test('CORS_ORIGINS grants the listed origins only', async () => {
@@ -418,7 +429,7 @@ describe('CORS', () => {
     assert.match(String(res.headers.vary), /origin/i);
 
     const foreignPre = await preflight(app, foreign);
-    assert.equal(foreignPre.statusCode, 404);
+    assert.equal(foreignPre.statusCode, 405);
     assert.equal(foreignPre.headers['access-control-allow-origin'], undefined);
     assert.equal(foreignPre.headers['access-control-allow-methods'], undefined);
     const foreignGet = await call(app, a.adminKey, { method: 'GET', url: keysPath(a.org.id), headers: { origin: foreign } });

@@ -20,8 +20,14 @@ import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocatio
 import { buildRoutedApp, fillPath, type AppRoute } from './helpers/route-table.ts';
 import { buildTestApp, call, type Json } from './helpers/test-app.ts';
 import { tokensPath } from './helpers/tokens.ts';
+import { createAppleDevice } from './helpers/apple-factories.ts';
+import { makePushCertificate } from './protocols/apple/apple-device.ts';
 
-const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey'] as const;
+/** One push certificate for every PUT of the matrix: making an RSA key per case is slow. */
+const pushCertificate = await makePushCertificate();
+
+const KINDS = ['winToken', 'admToken', 'mdmUser', 'winPolicy', 'admPolicy', 'vppLocation', 'segment', 'apiKey', 'admDevice', 'winDevice', 'webhook', 'webhookDelivery'] as const;
+import { insertWindowsDevice } from './helpers/windows-device.ts';
 type Kind = (typeof KINDS)[number];
 type EntityId = string | number;
 
@@ -42,7 +48,13 @@ const KIND_OF_COLLECTION: Record<string, Kind> = {
   [`${ORG}/segments`]: 'segment',
   [`${ORG}/mdm/windows/enterprise/enrollment-tokens`]: 'winToken',
   [`${ORG}/mdm/apple/enterprise/enrollment-tokens`]: 'admToken',
+  [`${ORG}/mdm/apple/devices`]: 'admDevice',
+  [`${ORG}/webhooks`]: 'webhook',
+  [`${ORG}/mdm/windows/devices`]: 'winDevice',
 };
+
+/** What a second path parameter names: a delivery of the endpoint in `:id`. */
+const KIND_OF_SECOND_PARAM: Record<string, Kind> = { deliveryId: 'webhookDelivery' };
 
 type BodyOf = (own: Tenant, other: Tenant) => Record<string, unknown>;
 const tokens = (p: Platform) => `${ORG}/mdm/${p}/enterprise/enrollment-tokens`;
@@ -69,6 +81,10 @@ const BODIES: Record<string, BodyOf> = {
   [`POST ${tokens('apple')}`]: (own) => ({ mdmUserId: own.ids.mdmUser, sendEmail: false }),
   [`POST ${tokens('apple')}/bulk`]: (_own, other) => ({ userEmails: [other.userEmail], sendEmail: false }),
   [`PUT ${tokens('apple')}/:id`]: () => ({ displayName: 'Matrix' }),
+  [`PUT ${ORG}/mdm/apple/enterprise/push-certificate`]: () => ({ certificate: pushCertificate.certificate, privateKey: pushCertificate.privateKey }),
+  // Loopback's discard port: the matrix never runs the sender, and could only reach itself.
+  [`POST ${ORG}/webhooks`]: () => ({ url: 'http://127.0.0.1:9/matrix' }),
+  [`PUT ${ORG}/webhooks/:id`]: () => ({ description: 'Matrix' }),
 };
 
 type RefsOf = (own: Tenant, foreign: Tenant) => Array<[string, Record<string, unknown>]>;
@@ -111,7 +127,7 @@ const FOREIGN_REFS: Record<string, RefsOf> = {
 };
 
 // One key sends every request here: the per-key rate limit (tested on its own) stays off.
-const ctx = await buildTestApp({ rateLimitPerMinute: 0 });
+const ctx = await buildTestApp({ rateLimitPerMinute: 0, webhookAllowPrivateNetworks: true });
 const routed = await buildRoutedApp(ctx);
 const probe = await createDbProbe(ctx.container.database);
 after(async () => {
@@ -131,9 +147,19 @@ async function newToken(t: TestOrg, platform: Platform, body: Record<string, unk
   return res.body.data.id;
 }
 
+/** A webhook endpoint of the tenant, and the delivery queued for it by one token's creation. */
+async function newWebhook(t: TestOrg, mdmUserId: string): Promise<{ webhook: string; delivery: string }> {
+  const res = await call(routed.app, t.adminKey, { method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, payload: { url: 'http://127.0.0.1:9/matrix' } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  await newToken(t, 'windows', { mdmUserId });
+  const log = await call(routed.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${res.body.data.id}/deliveries` });
+  return { webhook: res.body.data.id, delivery: log.body.data.items[0].id };
+}
+
 /** One entity of every kind; B's tokens reference B's policies, segment and VPP location. */
 async function seedTenant(t: TestOrg): Promise<Tenant> {
   const user = await createMdmUser(ctx, t.org);
+  const hook = await newWebhook(t, user.id);
   const winPolicy = await createPolicy(ctx, t.org, 'windows');
   const admPolicy = await createPolicy(ctx, t.org, 'apple');
   const vpp = await createVppLocation(ctx, t.org);
@@ -147,7 +173,12 @@ async function seedTenant(t: TestOrg): Promise<Tenant> {
     apiKey: await newApiKeyId(t.org),
     winToken: await newToken(t, 'windows', { mdmUserId: user.id, winPolicyId: winPolicy.id, segmentId: segment.id, tags: ['b'] }),
     admToken: await newToken(t, 'apple', { mdmUserId: user.id, policyId: admPolicy.id, admVppLocationId: vpp.id, segmentId: segment.id }),
+    admDevice: '',
+    webhook: hook.webhook,
+    webhookDelivery: hook.delivery,
+    winDevice: (await insertWindowsDevice(ctx, t.org)).id,
   };
+  ids.admDevice = (await createAppleDevice(ctx, t.org, String(ids.admToken))).id;
   return { ...t, ids, userEmail: user.email };
 }
 
@@ -170,7 +201,20 @@ async function freshEntity(t: Tenant, kind: Kind): Promise<EntityId> {
       return (await createSegment(ctx, t.org)).id;
     case 'apiKey':
       return newApiKeyId(t.org);
+    case 'admDevice':
+      return (await createAppleDevice(ctx, t.org)).id;
+    case 'webhook':
+      return (await newWebhook(t, String(t.ids.mdmUser))).webhook;
+    case 'webhookDelivery':
+      return (await newWebhook(t, String(t.ids.mdmUser))).delivery;
+    case 'winDevice':
+      return (await insertWindowsDevice(ctx, t.org)).id;
   }
+}
+
+/** The second path parameters of a route (`:deliveryId`), each with the tenant's entity. */
+function secondParams(route: AppRoute, t: Tenant): Record<string, EntityId> {
+  return Object.fromEntries(Object.entries(KIND_OF_SECOND_PARAM).filter(([name]) => route.url.includes(`/:${name}`)).map(([name, k]) => [name, t.ids[k]]));
 }
 
 const a = await seedTenant(await createOrg(ctx));
@@ -263,6 +307,8 @@ describe('isolation matrix', () => {
       const bodyOf = route.schema?.body !== undefined ? BODIES[route.key] : undefined;
       if (route.schema?.body !== undefined) assert.ok(bodyOf, `${route.key}: add a valid body to BODIES`);
       const body = () => bodyOf?.(a, b);
+      const ownSecond = secondParams(route, a);
+      const asText = (params: Record<string, EntityId>) => Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
 
       // A's key against organization B, by id, by slug and by upper-case id.
       for (const [label, orgRef] of [
@@ -270,7 +316,7 @@ describe('isolation matrix', () => {
         ['B by slug', b.org.slug],
         ['B by upper-case id', b.org.id.toUpperCase()],
       ] as const) {
-        const params = { organizationId: orgRef, ...(kind ? { id: b.ids[kind] } : {}) };
+        const params = { organizationId: orgRef, ...(kind ? { id: b.ids[kind] } : {}), ...secondParams(route, b) };
         await expectIsolated(route, { label, url: fillPath(route.url, params), body: body() });
       }
 
@@ -280,20 +326,29 @@ describe('isolation matrix', () => {
         for (const k of KINDS) {
           for (const id of hexVariants(b.ids[k])) {
             const orgRef = id === b.ids[k] ? a.org.id : a.org.slug;
-            if (!paramsAccept(route, { organizationId: orgRef, id: String(id) })) continue;
+            if (!paramsAccept(route, { organizationId: orgRef, id: String(id), ...asText(ownSecond) })) continue;
             admitted++;
-            await expectIsolated(route, { label: `B's ${k} ${id}`, url: fillPath(route.url, { organizationId: orgRef, id }), body: body() });
+            await expectIsolated(route, { label: `B's ${k} ${id}`, url: fillPath(route.url, { organizationId: orgRef, id, ...ownSecond }), body: body() });
           }
         }
         assert.ok(admitted > 0, `${route.key}: none of B's ids fits its params; extend KINDS`);
-        assert.ok(paramsAccept(route, { organizationId: a.org.id, id: String(b.ids[kind!]) }), `${route.key}: B's own ${kind} must be tried`);
+        assert.ok(paramsAccept(route, { organizationId: a.org.id, id: String(b.ids[kind!]), ...asText(ownSecond) }), `${route.key}: B's own ${kind} must be tried`);
+      }
+
+      // Under A's own entity, every id of B as the second parameter (`:deliveryId`).
+      for (const name of Object.keys(ownSecond)) {
+        for (const k of KINDS) {
+          const params = { organizationId: a.org.id, id: a.ids[kind!], ...ownSecond, [name]: b.ids[k] };
+          if (!paramsAccept(route, asText(params))) continue;
+          await expectIsolated(route, { label: `B's ${k} as :${name}`, url: fillPath(route.url, params), body: body() });
+        }
       }
 
       // Inside A's own path (A's own entity), bodies that reference B's entities.
       const method = route.method === 'HEAD' ? 'GET' : route.method;
       const refs = FOREIGN_REFS[`${method} ${route.url}`];
       if (refs && route.method !== 'HEAD') {
-        const url = fillPath(route.url, { organizationId: a.org.id, ...(kind ? { id: a.ids[kind] } : {}) });
+        const url = fillPath(route.url, { organizationId: a.org.id, ...(kind ? { id: a.ids[kind] } : {}), ...ownSecond });
         for (const [label, refBody] of refs(a, b)) await expectIsolated(route, { label, url, body: refBody });
       }
 
@@ -307,8 +362,12 @@ describe('isolation matrix', () => {
       }
 
       // Positive control: the same call, A on A, succeeds.
-      const own = kind ? await freshEntity(a, kind) : undefined;
-      await expectControl(route, { label: 'control', url: fillPath(route.url, { organizationId: a.org.id, ...(own !== undefined ? { id: own } : {}) }), body: body() });
+      let own: Record<string, EntityId> = kind ? { id: await freshEntity(a, kind) } : {};
+      if (Object.keys(ownSecond).length > 0) {
+        const hook = await newWebhook(a, String(a.ids.mdmUser));
+        own = { id: hook.webhook, deliveryId: hook.delivery };
+      }
+      await expectControl(route, { label: 'control', url: fillPath(route.url, { organizationId: a.org.id, ...own }), body: body() });
       covered.add(route.key);
     });
   }

@@ -8,10 +8,14 @@ import type { AuthContext } from './auth-context.ts';
 
 /**
  * Authenticated keys are remembered briefly so that a busy client costs no database round trip
- * per request. A revoke through the API forgets the key at once; one made by the operator's
- * command line (another process) takes effect within this time.
+ * per request, but only while the process hears every change to keys and organizations (a
+ * NOTIFY from migrations/0007, whoever made it: the API, the command line, another server).
+ * Then a revoked key answers 401 on its next request everywhere; without that channel, every
+ * request reads the key from the database.
  */
 export const AUTH_CACHE_MS = 5_000;
+/** The channel migrations/0007 notifies with a key id, or "org:<id>", on every change. */
+export const API_KEYS_CHANNEL = 'openroll_api_keys';
 const AUTH_CACHE_ENTRIES = 10_000;
 
 interface CachedAuth {
@@ -24,6 +28,13 @@ interface CachedAuth {
 export function createAuthenticator(deps: { database: Database; clock: Clock }) {
   // Keyed by the key's SHA-256, never by the key itself.
   const cache = new Map<string, CachedAuth>();
+  let hearsChanges = false;
+  // Counts changes heard: a key read before a change must not be cached after it.
+  let changes = 0;
+  const forget = (match: (auth: AuthContext) => boolean) => {
+    changes++;
+    for (const [k, entry] of cache) if (match(entry.auth)) cache.delete(k);
+  };
 
   const checkExpiry = (expiresAt: Date | null) => {
     if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
@@ -37,24 +48,51 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
       }
       const digest = sha256(secret);
       const cacheKey = digest.toString('hex');
-      const hit = cache.get(cacheKey);
+      const hit = hearsChanges ? cache.get(cacheKey) : undefined;
       if (hit && hit.until > Date.now()) {
         checkExpiry(hit.keyExpiresAt);
         return hit.auth;
       }
+      const changesBefore = changes;
       const candidates = await findKeysByPrefix(deps.database.db, secret.slice(0, DISPLAY_PREFIX_LENGTH));
       const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
       if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
       checkExpiry(match.key.expiresAt);
       const auth = { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
-      if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(cacheKey, { auth, keyExpiresAt: match.key.expiresAt, until: Date.now() + AUTH_CACHE_MS });
+      if (hearsChanges && changes === changesBefore) {
+        if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+        cache.set(cacheKey, { auth, keyExpiresAt: match.key.expiresAt, until: Date.now() + AUTH_CACHE_MS });
+      }
       return auth;
+    },
+
+    /**
+     * Whether this process verified the key moments ago and it still holds: an answer with no
+     * database round trip, for the limit that runs before authentication. False whenever the
+     * cache is not in use.
+     */
+    isKnownKey(secret: string): boolean {
+      const hit = hearsChanges ? cache.get(sha256(secret).toString('hex')) : undefined;
+      if (!hit || hit.until <= Date.now()) return false;
+      return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
     },
 
     /** Forgets a revoked key at once instead of at the end of its cache time. */
     forget(keyId: string): void {
-      for (const [k, entry] of cache) if (entry.auth.keyId === keyId) cache.delete(k);
+      forget((auth) => auth.keyId === keyId);
+    },
+
+    /** Listens for changes to keys and organizations; the cache is used only while it hears them. */
+    watchChanges(): Promise<() => Promise<void>> {
+      return deps.database.listen(
+        API_KEYS_CHANNEL,
+        (payload) => forget(payload.startsWith('org:') ? (auth) => auth.organization.id === payload.slice(4) : (auth) => auth.keyId === payload),
+        (listening) => {
+          // A change may have been missed while the channel was down: start from nothing.
+          if (!listening) forget(() => true);
+          hearsChanges = listening;
+        },
+      );
     },
   };
 }

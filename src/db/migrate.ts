@@ -12,15 +12,17 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', impor
 const MIGRATION_LOCK = 7_346_112_019;
 
 /**
- * Applies the committed SQL migrations. On PostgreSQL it holds an advisory lock on one
- * dedicated connection so that servers starting together do not race each other.
+ * Applies the committed SQL migrations. On a server it holds an advisory lock on one dedicated
+ * connection so that servers starting together do not race each other (the embedded database
+ * has one owner, which serializes its connections anyway).
  */
-export async function runMigrations(database: Database, databaseUrl: string | undefined): Promise<void> {
-  if (database.kind === 'pglite' || !databaseUrl) {
+export async function runMigrations(database: Database): Promise<void> {
+  if (!database.connection) {
     await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder: MIGRATIONS_FOLDER });
     return;
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client(database.connection);
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -87,6 +87,7 @@ export const mdmUsers = pgTable(
   (t) => [
     uniqueIndex('mdm_users_org_email_idx').on(t.organizationId, t.email).where(sql`deleted_at is null`),
     index('mdm_users_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    // The search's trigram index (gin_trgm_ops, where pg_trgm exists) lives in migrations/0007.
   ],
 );
 
@@ -242,6 +243,8 @@ export const emailOutbox = pgTable(
   (t) => [
     index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('email_outbox_org_token_idx').on(t.organizationId, t.tokenId, t.createdAt),
+    // The organization's emails of the day, for its daily cap (migrations/0006).
+    index('email_outbox_org_created_idx').on(t.organizationId, t.createdAt),
   ],
 );
 
@@ -280,4 +283,262 @@ export const tokenCounts = pgTable(
     deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.platform, t.shard] })],
+);
+
+/**
+ * One certificate authority per organization (src/pki/), made on first use. The private key is
+ * PKCS#8 encrypted with the server key (AES-256-GCM, bound to the organization).
+ */
+export const certificateAuthorities = pgTable('certificate_authorities', {
+  organizationId: id('organization_id').primaryKey(),
+  certificateDer: bytea('certificate_der').notNull(),
+  privateKeyEncrypted: bytea('private_key_encrypted').notNull(),
+  /** SHA-1 of the certificate, upper-case hex: how Windows names it in a certificate store. */
+  thumbprint: text('thumbprint').notNull(),
+  notBefore: ts('not_before').notNull(),
+  notAfter: ts('not_after').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** Every certificate a CA issued to a device, so it can be looked up and revoked with the device. */
+export const issuedCertificates = pgTable(
+  'issued_certificates',
+  {
+    organizationId: id('organization_id').notNull(),
+    /** Lower-case hex, as @peculiar/x509 prints it. */
+    serialNumber: text('serial_number').notNull(),
+    thumbprint: text('thumbprint').notNull(),
+    platform: text('platform').notNull(),
+    deviceId: id('device_id').notNull(),
+    tokenId: id('token_id').notNull(),
+    subjectCommonName: text('subject_common_name').notNull(),
+    certificateDer: bytea('certificate_der').notNull(),
+    notBefore: ts('not_before').notNull(),
+    notAfter: ts('not_after').notNull(),
+    revokedAt: ts('revoked_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.serialNumber] }),
+    index('issued_certificates_org_device_idx').on(t.organizationId, t.deviceId),
+    // A device presents its certificate before anything says which organization it belongs to
+    // (like a link secret or an enrollment code): these two find the row, and the organization.
+    index('issued_certificates_thumbprint_idx').on(t.thumbprint),
+    index('issued_certificates_serial_idx').on(t.serialNumber),
+  ],
+);
+
+/**
+ * Windows PCs enrolled through MS-MDE2 (src/protocols/windows/). `deviceIdentifier` is the
+ * DeviceID the PC sends (enrollment context and every OMA-DM session); `id` is Openroll's own.
+ */
+export const windowsDevices = pgTable(
+  'windows_devices',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    /** The MDM user's email the device enrolled with (the UsernameToken's user name). */
+    userEmail: text('user_email').notNull(),
+    /** SHA-256 of the enrollment code used: a retry of the same enrollment finds its device. */
+    enrollCodeHash: bytea('enroll_code_hash').notNull(),
+    deviceIdentifier: text('device_identifier').notNull(),
+    hwDevId: text('hw_dev_id'),
+    deviceName: text('device_name'),
+    osVersion: text('os_version'),
+    /** The rest of the enrollment's AdditionalContext (DeviceType, OSEdition, EnrollmentType, ...). */
+    enrollmentContext: jsonb('enrollment_context').$type<Record<string, string>>().notNull().default({}),
+    certificateSerial: text('certificate_serial').notNull(),
+    certificateThumbprint: text('certificate_thumbprint').notNull(),
+    /** ./DevInfo as the device last reported it in an OMA-DM session. */
+    devInfo: jsonb('dev_info').$type<Record<string, string>>().notNull().default({}),
+    /** enrolled or unenrolled (Alert 1226). */
+    state: text('state').notNull(),
+    enrolledAt: ts('enrolled_at').notNull(),
+    lastSeenAt: ts('last_seen_at'),
+    unenrolledAt: ts('unenrolled_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('windows_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    index('windows_devices_org_identifier_idx').on(t.organizationId, t.deviceIdentifier),
+    index('windows_devices_org_token_idx').on(t.organizationId, t.tokenId),
+    // A retried enrollment presents only its credentials (like findTokenByEnrollCode does).
+    index('windows_devices_code_idx').on(t.enrollCodeHash),
+  ],
+);
+
+/**
+ * An Apple enterprise's APNs push certificate (issue 13): the topic devices are told to listen
+ * on. The private key is encrypted with the server key (src/pki/secret-key.ts), never returned.
+ */
+export const applePushCertificates = pgTable(
+  'apple_push_certificates',
+  {
+    organizationId: id('organization_id').notNull(),
+    /** The certificate's subject UID, `com.apple.mgmt.External.<uuid>`. */
+    topic: text('topic').notNull(),
+    certificatePem: text('certificate_pem').notNull(),
+    /** PKCS#8 DER, AES-256-GCM under the server key, bound to the organization. */
+    privateKeyEncrypted: bytea('private_key_encrypted').notNull(),
+    serialNumber: text('serial_number').notNull(),
+    notBefore: ts('not_before').notNull(),
+    notAfter: ts('not_after').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId] })],
+);
+
+/**
+ * One-time SCEP challenges, one per profile download, bound to the token the profile was made
+ * for. Only a SHA-256 of the challenge is stored; spending it is one conditional UPDATE.
+ */
+export const appleScepChallenges = pgTable(
+  'apple_scep_challenges',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    challengeHash: bytea('challenge_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    spentAt: ts('spent_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.id] }), uniqueIndex('apple_scep_challenges_org_hash_idx').on(t.organizationId, t.challengeHash)],
+);
+
+/**
+ * Apple devices, one row per identity certificate Openroll issued through SCEP (the id is
+ * chosen when the certificate is issued, the facts arrive with Authenticate).
+ */
+export const appleDevices = pgTable(
+  'apple_devices',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    tokenId: id('token_id').notNull(),
+    /** AUTHENTICATED (Authenticate seen), ENROLLED (TokenUpdate redeemed the token), UNENROLLED (CheckOut). */
+    state: text('state').notNull(),
+    udid: text('udid').notNull(),
+    serialNumber: text('serial_number'),
+    model: text('model'),
+    modelName: text('model_name'),
+    productName: text('product_name'),
+    osVersion: text('os_version'),
+    buildVersion: text('build_version'),
+    deviceName: text('device_name'),
+    topic: text('topic').notNull(),
+    certificateThumbprint: text('certificate_thumbprint').notNull(),
+    pushToken: bytea('push_token'),
+    pushMagic: text('push_magic'),
+    /** AES-256-GCM under the server key: it can clear the device's passcode. */
+    unlockTokenEncrypted: bytea('unlock_token_encrypted'),
+    authenticatedAt: ts('authenticated_at').notNull(),
+    enrolledAt: ts('enrolled_at'),
+    unenrolledAt: ts('unenrolled_at'),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('apple_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
+    index('apple_devices_org_udid_idx').on(t.organizationId, t.udid),
+  ],
+);
+
+/**
+ * Webhook endpoints of an organization (src/webhooks/). The signing secret must be read back to
+ * sign each delivery, so unlike API keys it is stored as issued; it leaves the API only once.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    /** The event types the endpoint receives (enrollmentToken.created, ...). */
+    events: text('events').array().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    secret: text('secret').notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.id] }), index('webhook_endpoints_org_created_idx').on(t.organizationId, t.createdAt, t.id)],
+);
+
+/**
+ * The webhook outbox and delivery log in one: a row per (event, endpoint), written in the
+ * transaction of the token change, delivered after commit (src/webhooks/webhook-sender.ts).
+ * `seq` orders one token's events, which are delivered in that order.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    endpointId: id('endpoint_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    tokenId: id('token_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The exact JSON body sent, the same on every attempt. */
+    payload: text('payload').notNull(),
+    /** pending, delivered or failed (attempts exhausted). */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastAttemptAt: ts('last_attempt_at'),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    index('webhook_deliveries_org_endpoint_idx').on(t.organizationId, t.endpointId, t.seq),
+    index('webhook_deliveries_due_idx').on(t.organizationId, t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('webhook_deliveries_chain_idx').on(t.organizationId, t.endpointId, t.tokenId, t.seq).where(sql`status = 'pending'`),
+    index('webhook_deliveries_failed_idx').on(t.organizationId).where(sql`status = 'failed'`),
+  ],
+);
+
+/**
+ * Sessions of the admin console (/console/), each made from an API key at sign-in. The cookie
+ * carries the organization id and a random secret; only the secret's SHA-256 is stored. The
+ * session acts with the key's permissions, read again on every request, so revoking the key
+ * ends its sessions too.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    organizationId: id('organization_id').notNull().references(() => organizations.id),
+    secretHash: bytea('secret_hash').notNull(),
+    apiKeyId: id('api_key_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    /** The absolute end; an idle session ends sooner (src/console/console-sessions.service.ts). */
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.secretHash] }), index('console_sessions_org_key_idx').on(t.organizationId, t.apiKeyId)],
+);
+
+/**
+ * Fixed-window rate-limit counters (src/limits/), in the database so that every server process
+ * on it enforces one limit. A bucket is an API key's budget (its organization) or a client
+ * address's before authentication (organization '': it has none yet).
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    organizationId: id('organization_id').notNull(),
+    bucket: text('bucket').notNull(),
+    hits: integer('hits').notNull(),
+    windowEndsAt: ts('window_ends_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.bucket] })],
 );

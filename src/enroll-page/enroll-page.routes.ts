@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { NO_ORGANIZATION } from '../limits/counter-store.ts';
+import { addressBucket, limitKey } from '../limits/rate-limit-store.ts';
 import type { EnrollPageService } from './enroll-page.service.ts';
 import { renderEnrollPage, type EnrollPageInput } from './enroll-page.view.ts';
 
@@ -33,7 +35,12 @@ function sendPage(reply: FastifyReply, input: EnrollPageInput): FastifyReply {
 /** The page behind every enrollment link: public, found by the link's secret alone. */
 export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions> = async (app, { pages, wrongLinkLimit }) => {
   // Counts only failed lookups, so guessing links is slow while real users are never limited.
-  const countWrongLink = app.createRateLimit({ max: wrongLinkLimit.max, timeWindow: wrongLinkLimit.timeWindowMs });
+  // Per client address (the forwarded one behind a trusted proxy), shared by every process.
+  const countWrongLink = app.createRateLimit({
+    max: wrongLinkLimit.max,
+    timeWindow: wrongLinkLimit.timeWindowMs,
+    keyGenerator: (request) => limitKey(NO_ORGANIZATION, addressBucket('enroll-link', request)),
+  });
 
   app.get(
     '/enroll/:secret',

@@ -35,6 +35,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   });
 }
 
+/** SQLSTATE of a statement stopped by statement_timeout (or by the embedded database's owner). */
+export const QUERY_CANCELED = '57014';
+
 /** The PostgreSQL error code (SQLSTATE) of a failed query, looking through driver wrappers. */
 export function sqlState(error: unknown): string | undefined {
   for (const e of causes(error)) {

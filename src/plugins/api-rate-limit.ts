@@ -1,42 +1,89 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DISPLAY_PREFIX_LENGTH, KEY_PREFIX } from '../auth/api-key-credentials.ts';
 import { AppError } from '../errors.ts';
+import { NO_ORGANIZATION, type CounterStore } from '../limits/counter-store.ts';
+import { addressBucket, limitKey, rateLimitStore } from '../limits/rate-limit-store.ts';
+import { bearer } from './auth.ts';
 
 export interface ApiRateLimitOptions {
-  /** Requests per window and caller; 0 turns the limit off. */
-  max: number;
+  counters: CounterStore;
+  /** Requests per window and API key; 0 turns the limit off. */
+  perKey: number;
+  /** Requests without a valid key per window and client address; 0 turns the limit off. */
+  unauthenticated: number;
   timeWindowMs: number;
+  /** Whether this process verified the key moments ago and it still holds (no database round trip). */
+  isKnownKey: (secret: string) => boolean;
 }
 
 const API_PATH = /^\/v1(?:[/?]|$)/;
 
-/** The bucket of a request: its API key when it has one, else the client's address. */
-export function rateLimitKey(request: FastifyRequest): string {
-  return request.auth ? `key:${request.auth.keyId}` : `ip:${request.ip}`;
-}
+const tooManyRequests = (ttlMs: number) => new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': String(Math.max(1, Math.ceil(ttlMs / 1000))) } });
+
+/** A bearer that could be a key: anything else fails authentication without a lookup. */
+const looksLikeKey = (secret: string) => secret.startsWith(KEY_PREFIX) && secret.length >= DISPLAY_PREFIX_LENGTH && secret.length <= 256;
 
 /**
- * Limits the /v1 API per API key. Must be registered after the auth hook: onRequest hooks run
- * in the order they were added, so the key is known here, and a bad key has already had its
- * 401 (it never reaches, nor spends, anyone's budget). It still runs before the body is read.
- * Requires @fastify/rate-limit to be registered (its `rateLimit` decorator).
+ * The /v1 API's two limits. Before authentication, each client address may make so many
+ * requests without a valid key (none, malformed, unknown, expired, revoked, or a path no key
+ * opens) per window; past it, they get 429 4029 before any key lookup, so bad keys cannot cost
+ * unbounded database reads. Requests with a valid key never count there. After
+ * authentication, each key has its own budget. On PostgreSQL the counters are in the
+ * database, so every process shares them; a valid key costs one counter upsert per request.
  */
-export function registerApiRateLimit(app: FastifyInstance, { max, timeWindowMs }: ApiRateLimitOptions): void {
-  if (max === 0) return;
-  const limit = app.rateLimit({
-    max,
-    timeWindow: timeWindowMs,
-    keyGenerator: rateLimitKey,
-    // Thrown, so the one error path renders it: 429 4029 with the request id.
-    errorResponseBuilder: (_request, context) =>
-      new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs(context) / 1000))) } }),
-  });
-  app.addHook('onRequest', async function apiRateLimit(request, reply) {
-    if (!API_PATH.test(request.url) && request.routeOptions.config.permission === undefined) return;
-    await limit.call(this, request, reply);
-  });
-}
+export function createApiRateLimits(options: ApiRateLimitOptions) {
+  const { counters, timeWindowMs } = options;
+  /** Requests whose credential is being looked up: counted against this bucket if it fails. */
+  const pending = new WeakMap<FastifyRequest, string>();
 
-function retryAfterMs(context: object): number {
-  const ttl = (context as { ttl?: unknown }).ttl;
-  return typeof ttl === 'number' && Number.isFinite(ttl) ? ttl : 1000;
+  return {
+    /** Must be added before the auth hook: onRequest hooks run in the order they were added. */
+    registerBeforeAuth(app: FastifyInstance): void {
+      const max = options.unauthenticated;
+      if (max === 0) return;
+      app.addHook('onRequest', async function unauthenticatedLimit(request) {
+        const needsKey = request.routeOptions.config.permission !== undefined;
+        if (!needsKey && !API_PATH.test(request.url)) return;
+        const secret = bearer(request.headers.authorization);
+        // A key this process has just verified passes untouched; the auth hook reuses it.
+        if (needsKey && secret !== undefined && options.isKnownKey(secret)) return;
+        const bucket = addressBucket('anonymous', request);
+        const credential = needsKey && (secret !== undefined ? looksLikeKey(secret) : request.headers.cookie !== undefined);
+        if (!credential) {
+          // No key, a malformed one, or a path no key opens: answered without a lookup, counted now.
+          const hit = await counters.hit(NO_ORGANIZATION, bucket, timeWindowMs);
+          if (hit.count > max) throw tooManyRequests(hit.ttlMs);
+          return;
+        }
+        // A key (or a console session) to look up: refused without the lookup once the address has
+        // spent its budget, and counted only if it fails (below). Requests in flight together may
+        // each pass before the first failure is counted, so the bound is the limit plus those.
+        const seen = await counters.peek(NO_ORGANIZATION, bucket);
+        if (seen.count >= max) throw tooManyRequests(seen.ttlMs);
+        pending.set(request, bucket);
+      });
+      app.addHook('onSend', async (request, reply, payload) => {
+        const bucket = pending.get(request);
+        if (bucket !== undefined && reply.statusCode === 401) await counters.hit(NO_ORGANIZATION, bucket, timeWindowMs);
+        return payload;
+      });
+    },
+
+    /** Must be added after the auth hook, so the key is known; runs before the body is read. */
+    async registerAfterAuth(app: FastifyInstance): Promise<void> {
+      await app.register(rateLimit, { global: false, store: rateLimitStore(counters) });
+      if (options.perKey === 0) return;
+      const limit = app.rateLimit({
+        max: options.perKey,
+        timeWindow: timeWindowMs,
+        keyGenerator: (request) => limitKey(request.auth!.organization.id, `key:${request.auth!.keyId}`),
+        // Thrown, so the one error path renders it: 429 4029 with the request id.
+        errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
+      });
+      app.addHook('onRequest', async function apiRateLimit(request, reply) {
+        if (request.auth) await limit.call(this, request, reply);
+      });
+    },
+  };
 }

@@ -19,7 +19,8 @@ export function authOf(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-function bearer(header: string | undefined): string | undefined {
+/** The key of an `Authorization: Bearer <key>` header; undefined when there is none. */
+export function bearer(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const value = header.trim().replace(/^Bearer(\s+|$)/i, '').trim();
   return value || undefined;
@@ -29,14 +30,19 @@ function bearer(header: string | undefined): string | undefined {
  * Runs before body parsing and validation so that the order of CONTRACT.md section 2 holds:
  * 401 for the key, then 404 for an organization that is not the key's, then 403.
  */
-export function registerAuth(app: FastifyInstance, authenticate: (secret: string) => Promise<AuthContext>): void {
+export function registerAuth(
+  app: FastifyInstance,
+  authenticate: (secret: string) => Promise<AuthContext>,
+  /** The admin console's session cookie, accepted in place of a bearer (src/console/session-auth.ts). */
+  session?: (request: FastifyRequest) => Promise<AuthContext | undefined>,
+): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
     const secret = bearer(request.headers.authorization);
-    if (!secret) throw new AppError('NO_AUTH_TOKEN');
-    const auth = await authenticate(secret);
+    const auth = secret ? await authenticate(secret) : await session?.(request);
+    if (!auth) throw new AppError('NO_AUTH_TOKEN');
     const orgParam = (request.params as { organizationId?: string }).organizationId;
     if (orgParam !== undefined) {
       const org = auth.organization;

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 /**
  * CORS for the listed origins only; with none (the default) the plugin is not registered and
  * browsers on other sites get no grant at all. A foreign origin's preflight is not answered
- * either: it falls through to the 404 envelope. No credentials mode: keys travel in the
- * Authorization header, never in cookies.
+ * either: it falls through to the not-found handler (405 with Allow on a known path). No
+ * credentials mode: keys travel in the Authorization header, never in cookies.
  */
 export async function registerCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
   if (origins.length === 0) return;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../errors.ts';
-import { isDatabaseUnavailable } from '../lib/db-errors.ts';
+import { isDatabaseUnavailable, QUERY_CANCELED, sqlState } from '../lib/db-errors.ts';
 
 interface AjvLikeError {
   keyword: string;
@@ -79,17 +79,54 @@ function fromFrameworkError(error: FastifyError): AppError | undefined {
   }
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
-  if (error.headers) reply.headers(error.headers);
-  return reply.code(error.statusCode).send({
-    status: false,
+/** The contract's error envelope for an AppError. */
+export function errorBody(error: AppError, requestId: string) {
+  return {
+    status: false as const,
     error: {
       code: error.code,
       message: error.message,
-      requestId: request.id,
+      requestId,
       ...(error.data ? { data: error.data } : {}),
     },
-  });
+  };
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.statusCode).send(errorBody(error, request.id));
+}
+
+/**
+ * A plugin's own refusal (a 4xx it threw, e.g. @fastify/static refusing `/docs/static/../x`
+ * with 403) in the contract's terms: the caller's fault, so never a 500 nor an error-level log.
+ * A file the server will not serve does not exist, as far as the caller is concerned.
+ */
+function fromClientStatus(status: number): AppError {
+  switch (status) {
+    case 403:
+    case 404:
+      return new AppError('ROUTE_NOT_FOUND');
+    case 405:
+      return new AppError('METHOD_NOT_ALLOWED');
+    case 408:
+      return new AppError('REQUEST_TIMEOUT');
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE');
+    case 431:
+      return new AppError('HEADERS_TOO_LARGE');
+    default:
+      return new AppError('VALIDATION', { data: { errors: [{ path: 'request', message: 'cannot be served' }] } });
+  }
+}
+
+/** Methods a route can be registered for; OPTIONS is left out, as CORS answers it on every path. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods a path has routes for, for a 405's `Allow`; empty when the path is unknown. */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split('?', 1)[0] ?? url;
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
 /**
@@ -110,6 +147,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof AppError) return sendError(request, reply, error);
     const mapped = fromFrameworkError(error);
     if (mapped) return sendError(request, reply, mapped);
+    if (sqlState(error) === QUERY_CANCELED) {
+      request.log.warn({ err: error }, 'statement timeout');
+      return sendError(request, reply, new AppError('DATABASE_TIMEOUT'));
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       return sendError(request, reply, new AppError('DATABASE'));
@@ -117,9 +158,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error.statusCode === 429) {
       return sendError(request, reply, new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': String(reply.getHeader('retry-after') ?? 1) } }));
     }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      request.log.info({ err: { code: error.code, message: error.message } }, 'request refused');
+      return sendError(request, reply, fromClientStatus(error.statusCode));
+    }
     request.log.error({ err: error }, 'unexpected error');
     return sendError(request, reply, new AppError('INTERNAL'));
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('ROUTE_NOT_FOUND')));
+  // A known path with a method it has no route for is a 405 naming the ones it has.
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(app, request.url);
+    // A route of this very method that found nothing (a missing /docs/static file) is a 404.
+    if (allowed.length === 0 || allowed.includes(request.method)) return sendError(request, reply, new AppError('ROUTE_NOT_FOUND'));
+    return sendError(request, reply, new AppError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.join(', ') } }));
+  });
 }

@@ -21,6 +21,11 @@ export function inlineStyleSources(html: string): string[] {
  * route sets after this one.
  */
 export async function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): Promise<void> {
+  // API keys, enrollment links and codes travel in responses: no cache, shared or private, may
+  // keep one. Set on every answer (a route may loosen it), so a new route cannot forget it.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
   await app.register(helmet, {
     global: true,
     contentSecurityPolicy: {

@@ -15,8 +15,9 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LANGUAGES, MESSAGES, type Lang } from '../../src/mail/i18n.ts';
 import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts';
-import { buildTestApp, type TestContext } from '../helpers/test-app.ts';
+import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
 import { createToken } from '../helpers/tokens.ts';
+import { makePushCertificate } from '../protocols/apple/apple-device.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -104,6 +105,10 @@ if (!existsSync(CHROMIUM)) {
     ctx = await buildTestApp();
     a = await createOrg(ctx);
     userId = (await createMdmUser(ctx, a.org)).id;
+    // With a push certificate, Apple links offer the profile download button (issue 13).
+    const push = await makePushCertificate();
+    const uploaded = await call(ctx.app, a.adminKey, { method: 'PUT', url: `/v1/organizations/${a.org.id}/mdm/apple/enterprise/push-certificate`, payload: { certificate: push.certificate, privateKey: push.privateKey } });
+    assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
     base = await ctx.app.listen({ host: '127.0.0.1', port: 0 });
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     userDataDir = mkdtempSync(path.join(tmpdir(), 'openroll-chromium-'));

@@ -26,6 +26,12 @@ async function rows<T>(database: Database, query: SQL): Promise<T[]> {
 
 const ident = (name: string) => sql.raw(`"${name.replace(/"/g, '""')}"`);
 
+/**
+ * Tables that count requests rather than hold anyone's data: every request may change them,
+ * refused ones included (a refused request still spends its caller's rate limit).
+ */
+const REQUEST_BOOKKEEPING = new Set(['rate_limit_counters']);
+
 export async function createDbProbe(database: Database): Promise<DbProbe> {
   const tables = (
     await rows<{ name: string; scoped: boolean | string }>(
@@ -37,7 +43,9 @@ export async function createDbProbe(database: Database): Promise<DbProbe> {
           where t.table_schema = 'public' and t.table_type = 'BASE TABLE'
           order by t.table_name`,
     )
-  ).map((t) => ({ name: t.name, scoped: t.scoped === true || t.scoped === 't' }));
+  )
+    .filter((t) => !REQUEST_BOOKKEEPING.has(t.name))
+    .map((t) => ({ name: t.name, scoped: t.scoped === true || t.scoped === 't' }));
   if (tables.length === 0) throw new Error('no tables found in the public schema');
 
   const countQuery = sql`select json_build_object(${sql.join(

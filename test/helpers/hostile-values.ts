@@ -58,6 +58,14 @@ export function nest(depth: number, shape: 'object' | 'array' | 'mixed', leaf: u
 
 export const deepValue = fc.tuple(fc.integer({ min: 20, max: 200 }), fc.constantFrom('object', 'array', 'mixed') as fc.Arbitrary<'object' | 'array' | 'mixed'>, nastyString).map(([d, s, l]) => nest(d, s, l));
 
+/**
+ * JSON text nested past any sane limit, written by hand: JSON.stringify of such a value
+ * overflows the stack of the test process itself.
+ */
+export const deepJsonText = fc
+  .tuple(fc.constantFrom(33, 200, 5_000, 50_000), fc.constantFrom('object', 'array'))
+  .map(([d, shape]) => (shape === 'object' ? `${'{"a":'.repeat(d)}1${'}'.repeat(d)}` : `${'['.repeat(d)}1${']'.repeat(d)}`));
+
 export const keyArb = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...PROTO_KEYS, 'toString', '', '$where', 'a.b', 'a[0]', '\u0000') }, { weight: 1, arbitrary: nastyString.filter((s) => s.length < 200) });
 
 export const { nastyValue } = fc.letrec<{ nastyValue: unknown }>((tie) => ({

@@ -29,13 +29,25 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * A server key for servers on PostgreSQL, which refuse to start without one (OPENROLL_SECRET_KEY);
+ * the same for every test process, as it would be for every server of one deployment.
+ */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Starts `openroll serve` on a free port and waits until it prints where it listens. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env } });
+    const key = env.DATABASE_URL ? { OPENROLL_SECRET_KEY: TEST_SECRET_KEY } : {};
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...key, ...env } });
     let out = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    // Opening a new embedded database runs initdb in WebAssembly: slow on a busy 2-core machine.
+    // A server that did not start in time is stopped, or it would keep the test file alive.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 240_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const match = /listening on (http:\/\/[^\s]+) \(/.exec(out);

@@ -23,14 +23,22 @@ function assertError(res: { status: number; body: { status: boolean; error: { co
  * The security cases every authenticated route must pass: no key, a bad key, an expired key,
  * a revoked key, a key of another organization (by id and by slug), a key without the permission.
  */
+let routesChecked = 0;
+
 export async function assertRouteSecurity(ctx: TestContext, route: RouteUnderTest): Promise<void> {
   const a = await createOrg(ctx);
   const b = await createOrg(ctx);
+  // Each route's bad keys come from an address of their own (198.18.0.0/15, for tests): a suite
+  // of routes would otherwise spend the per-address limit on requests without a valid key,
+  // which test/limits/ tests on its own.
+  const n = ++routesChecked;
+  const remoteAddress = `198.18.${(n >> 8) & 255}.${n & 255}`;
   const send = (key: string | undefined, org = a.org.id, headers: Record<string, string> = {}) =>
     call(ctx.app, key, {
       method: route.method,
       url: route.path(org),
       headers,
+      remoteAddress,
       ...(route.body !== undefined ? { payload: route.body as object } : {}),
     });
 

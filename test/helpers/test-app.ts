@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import { createManualClock } from '../../src/lib/clock.ts';
 import type { Mailer } from '../../src/mail/mailer.ts';
+import type { HostResolver } from '../../src/webhooks/address-policy.ts';
+import { createTableResolver } from './resolver.ts';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
 
 export type ManualClock = ReturnType<typeof createManualClock>;
@@ -18,11 +21,14 @@ export interface TestContext {
 }
 
 /** The app over a fresh database, a manual clock and test configuration; one per test file. */
-export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase } = {}): Promise<TestContext> {
+export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase; resolveHost?: HostResolver } = {}): Promise<TestContext> {
   const db = extra.db ?? (await createTestDatabase());
-  const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), ...overrides };
+  // A fresh server key per app: tests never write a key file into the repository's DATA_DIR.
+  const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), secretKey: randomBytes(32), ...overrides };
   const clock = createManualClock(new Date('2026-03-01T10:00:00.000Z'));
-  const container = createContainer({ config, database: db.database, clock, ...(extra.mailer ? { mailer: extra.mailer } : {}) });
+  // Webhook hosts resolve from a table, never through real DNS.
+  const resolveHost = extra.resolveHost ?? createTableResolver();
+  const container = createContainer({ config, database: db.database, clock, resolveHost, ...(extra.mailer ? { mailer: extra.mailer } : {}) });
   const app = await buildApp({ container });
   return {
     app,

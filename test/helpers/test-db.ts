@@ -28,7 +28,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (!TEST_PG_URL) {
     const database = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' });
-    await runMigrations(database, undefined);
+    await runMigrations(database);
     return { database, url: undefined, drop: () => database.close() };
   }
   const name = `openroll_test_${randomBytes(6).toString('hex')}`;
@@ -36,7 +36,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: url.toString(), dataDir: '', poolSize: 10 });
-  await runMigrations(database, url.toString());
+  await runMigrations(database);
   return {
     database,
     url: url.toString(),

@@ -1,7 +1,7 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { ApiKeyRecord } from '../../auth/api-key-credentials.ts';
 import type { Executor } from '../../db/client.ts';
-import { apiKeys } from '../../db/schema.ts';
+import { apiKeys, organizations } from '../../db/schema.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
 
 
@@ -22,6 +22,23 @@ export function createApiKeysRepo(db: Executor) {
     async get(organizationId: string, id: string): Promise<ApiKeyRecord | undefined> {
       const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.organizationId, organizationId), eq(apiKeys.id, id))).limit(1);
       return row;
+    },
+    /** Holds the organization's row until the transaction ends: revokes of its keys run one after the other. */
+    async lockOrganization(organizationId: string): Promise<void> {
+      await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('update');
+    },
+    /** Keys that authenticate at `now`: neither revoked nor expired. */
+    async listLive(organizationId: string, now: Date): Promise<ApiKeyRecord[]> {
+      return db
+        .select()
+        .from(apiKeys)
+        .where(
+          and(
+            eq(apiKeys.organizationId, organizationId),
+            isNull(apiKeys.revokedAt),
+            or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`${now.toISOString()}::timestamptz`)),
+          ),
+        );
     },
     /** Revokes once; a second revoke keeps the first time. */
     async revoke(organizationId: string, id: string, at: Date): Promise<ApiKeyRecord | undefined> {

@@ -1,10 +1,10 @@
-import { mintApiKey, type ApiKeyRecord, type NewApiKey } from '../../auth/api-key-credentials.ts';
+import { grantsOf, mintApiKey, type ApiKeyRecord, type NewApiKey } from '../../auth/api-key-credentials.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
-import type { Database } from '../../db/client.ts';
+import type { Database, Executor } from '../../db/client.ts';
 import { AppError, notFound, validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
-import { expandGrants, grantsOfRole, isAllowed, isValidGrant } from '../../permissions.ts';
+import { expandGrants, grantsOfRole, isAllowed, isValidGrant, PERMISSIONS } from '../../permissions.ts';
 import { createApiKeysRepo } from './api-keys.repo.ts';
 
 export interface ApiKeyView {
@@ -33,6 +33,16 @@ export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
   };
 }
 
+/** An admin key: one whose grants cover every permission (role admin, or `*`). */
+export function isAdminKey(key: ApiKeyRecord): boolean {
+  return expandGrants(grantsOf(key)).length === PERMISSIONS.length;
+}
+
+/** How many keys of the organization could still administer it (admin, not revoked, not expired). */
+export async function liveAdminKeys(db: Executor, organizationId: string, now: Date): Promise<ApiKeyRecord[]> {
+  return (await createApiKeysRepo(db).listLive(organizationId, now)).filter(isAdminKey);
+}
+
 /** The organization's keys through the API; authenticating a key is src/auth/'s job. */
 export function createApiKeysService(deps: { database: Database; clock: Clock; onRevoked?: (keyId: string) => void }) {
   const repo = () => createApiKeysRepo(deps.database.db);
@@ -53,14 +63,39 @@ export function createApiKeysService(deps: { database: Database; clock: Clock; o
       const requested = input.role ? grantsOfRole(input.role) : (input.permissions ?? []);
       const beyond = expandGrants(requested).filter((p) => !isAllowed(auth.grants, p));
       if (beyond.length > 0) throw new AppError('FORBIDDEN', { data: { permissions: beyond } });
+      const creator = await repo().get(auth.organization.id, auth.keyId);
+      checkOutlives(input.expiresAt, creator?.expiresAt ?? null);
       const { secret, row } = mintApiKey(auth.organization.id, input, now);
       const saved = await repo().insert(row);
       return { ...toApiKeyView(saved), key: secret };
     },
 
+    /**
+     * Revokes a key of the caller's organization. The caller must hold every permission the
+     * key holds (revoking is as strong as creating), and the organization's last live admin key
+     * stays: without it nobody could manage keys through the API again (the operator's command
+     * line still can revoke it).
+     */
     async revoke(auth: AuthContext, id: string): Promise<ApiKeyView> {
-      const row = await repo().revoke(auth.organization.id, id.toLowerCase(), deps.clock.now());
-      if (!row) throw notFound();
+      const now = deps.clock.now();
+      const org = auth.organization.id;
+      const row = await deps.database.db.transaction(async (tx) => {
+        const keys = createApiKeysRepo(tx);
+        // Two revokes of the last two admin keys would each see the other one still live.
+        await keys.lockOrganization(org);
+        const target = await keys.get(org, id.toLowerCase());
+        if (!target) throw notFound();
+        const beyond = expandGrants(grantsOf(target)).filter((p) => !isAllowed(auth.grants, p));
+        if (beyond.length > 0) throw new AppError('FORBIDDEN', { data: { permissions: beyond } });
+        const admins = await liveAdminKeys(tx, org, now);
+        if (admins.length === 1 && admins[0]!.id === target.id) {
+          throw new AppError('CONFLICT', {
+            message: "The organization's last admin key cannot be revoked: create another admin key first",
+            data: { reason: 'last-admin-key' },
+          });
+        }
+        return (await keys.revoke(org, target.id, now))!;
+      });
       deps.onRevoked?.(row.id);
       return toApiKeyView(row);
     },
@@ -81,6 +116,22 @@ export function checkNewKey(input: NewApiKey, now: Date): void {
     errors.push({ path: 'body.expiresAt', message: 'must be in the future' });
   }
   if (errors.length) throw validationError(errors);
+}
+
+/**
+ * A key never outlives the key that creates it: a key that expires cannot mint one that does
+ * not, nor one that expires later (a leaked short-lived key would otherwise buy a permanent one).
+ * The request is refused rather than shortened, so the caller sees the expiry it will get.
+ */
+export function checkOutlives(requested: Date | undefined, creatorExpiresAt: Date | null): void {
+  if (!creatorExpiresAt) return;
+  const limit = creatorExpiresAt.toISOString();
+  if (!requested) {
+    throw validationError([{ path: 'body.expiresAt', message: `is required: the key creating it expires at ${limit}, and a key cannot outlive its creator` }]);
+  }
+  if (requested.getTime() > creatorExpiresAt.getTime()) {
+    throw validationError([{ path: 'body.expiresAt', message: `must not be later than ${limit}, when the key creating it expires` }]);
+  }
 }
 
 export type ApiKeysService = ReturnType<typeof createApiKeysService>;

@@ -1,3 +1,4 @@
+import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
@@ -14,7 +15,10 @@ export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 export function createTokenEventsRepo(db: Executor) {
   return {
     async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
-      for (const chunk of chunked(events, 5_000)) await db.insert(tokenEvents).values(chunk.map((e) => ({ ...e, organizationId })));
+      // Small statements: building one never holds the event loop long (/healthz under a bulk).
+      for (const chunk of chunked(events, 1_000)) await db.insert(tokenEvents).values(chunk.map((e) => ({ ...e, organizationId })));
+      // The webhook outbox: written with the audit event, in the same transaction.
+      await enqueueWebhookEvents(db, organizationId, events);
     },
     async listForToken(organizationId: string, tokenId: string, { page, limit }: PageRequest): Promise<{ items: TokenEventRecord[]; total: number }> {
       const where = and(eq(tokenEvents.organizationId, organizationId), eq(tokenEvents.tokenId, tokenId));

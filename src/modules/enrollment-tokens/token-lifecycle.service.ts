@@ -2,6 +2,7 @@ import type { AuthContext } from '../../auth/auth-context.ts';
 import type { Database, Executor } from '../../db/client.ts';
 import { AppError, ERRORS, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { EmailLimits } from '../../limits/email-limits.ts';
 import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { idempotent } from '../../lib/idempotency.ts';
 import { newId } from '../../lib/ids.ts';
@@ -89,7 +90,7 @@ export interface BulkResult {
 
 const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
 
-export function createTokenLifecycle(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void }) {
+export function createTokenLifecycle(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void; emailLimits: EmailLimits }) {
   const db = deps.database.db;
   const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
   const render = async (tx: Executor, organizationId: string, platform: Platform, row: TokenRow, view: { now: Date; publicUrl: string }, loaded?: LoadedReferences) =>
@@ -119,6 +120,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
         if ((await remainingCapacity(tx, auth, view.now)) < 1) throw new AppError('LIMIT_EXCEEDED');
         const enterprise = await enterpriseOf(tx, org.id, platform);
         const [token] = await insertTokenRows(tx, platform, org.id, [newTokenRow(platform, org, enterprise.id, user, input, view.now)]);
+        if (token!.sendEmail) await deps.emailLimits.beforeQueue(tx, org.id, 1, view.now);
         const [email] = await recordTransitions(tx, org.id, [
           { tokenId: token!.id, type: 'created', actorKeyId: auth.keyId, at: view.now, changes: createdChanges(token!) },
           ...(token!.sendEmail ? [{ tokenId: token!.id, type: 'email.queued' as const, actorKeyId: auth.keyId, at: view.now, recipient: user.email }] : []),
@@ -173,6 +175,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
           const tokens = await insertTokenRows(tx, platform, org.id, emails.map((email) => newTokenRow(platform, org, enterprise.id, users.get(email)!, input, now)));
           const created = tokens.map((t): TokenTransition => ({ tokenId: t.id, type: 'created', actorKeyId: auth.keyId, at: now, changes: createdChanges(t) }));
           const queued = input.sendEmail ? tokens.map((t, k): TokenTransition => ({ tokenId: t.id, type: 'email.queued', actorKeyId: auth.keyId, at: now, recipient: emails[k]! })) : [];
+          await deps.emailLimits.beforeQueue(tx, org.id, queued.length, now);
           await recordTransitions(tx, org.id, [...created, ...queued]);
           accepted.forEach((i, k) => (results[i]!.tokenId = tokens[k]!.id));
         }
@@ -221,6 +224,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
         const row = await rowOrFail(tx, org, platform, id, false);
         const state = effectiveState(row.token.state, row.token.expireAt, view.now);
         if (state !== 'PENDING' || !row.userEmail) throw new AppError('TOKEN_NOT_PENDING', { data: { state } });
+        await deps.emailLimits.beforeResend(tx, org, row.token.id, view.now);
         const [email] = await recordTransitions(tx, org, [{ tokenId: row.token.id, type: 'email.queued', actorKeyId: auth.keyId, at: view.now, recipient: row.userEmail }]);
         return render(tx, org, platform, { ...row, email: queuedEmail(email!) }, view);
       });

@@ -109,8 +109,11 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
   return { page: page.prepare(`tokens_page_${name}`), count: count.prepare(`tokens_count_${name}`) };
 }
 
-/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row. */
-const INSERT_CHUNK = 1_000;
+/**
+ * Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row, and
+ * small enough that building one statement never holds the event loop long (/healthz under a bulk).
+ */
+const INSERT_CHUNK = 250;
 
 export function createTokenRepo(db: Executor) {
   const scope = (organizationId: string, platform: Platform) =>

@@ -1,0 +1,54 @@
+import type { Database } from '../../db/client.ts';
+import { notFound } from '../../errors.ts';
+import { NEWEST_FIRST } from '../../lib/listing.ts';
+import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
+import type { AuthContext } from '../../auth/auth-context.ts';
+import { createAppleDevicesRepo, type AppleDeviceRecord } from './apple-devices.repo.ts';
+import { APPLE_DEVICE_SORT_FIELDS, type AppleDeviceView } from './apple-devices.schemas.ts';
+
+export function toAppleDeviceView(row: AppleDeviceRecord): AppleDeviceView {
+  return {
+    id: row.id,
+    organization: row.organizationId,
+    enrollmentToken: row.tokenId,
+    state: row.state as AppleDeviceView['state'],
+    udid: row.udid,
+    serialNumber: row.serialNumber,
+    model: row.model,
+    modelName: row.modelName,
+    productName: row.productName,
+    osVersion: row.osVersion,
+    buildVersion: row.buildVersion,
+    deviceName: row.deviceName,
+    topic: row.topic,
+    certificateThumbprint: row.certificateThumbprint,
+    pushTokenSet: row.pushToken !== null,
+    authenticatedAt: row.authenticatedAt.toISOString(),
+    enrolledAt: row.enrolledAt?.toISOString() ?? null,
+    unenrolledAt: row.unenrolledAt?.toISOString() ?? null,
+    lastSeenAt: row.lastSeenAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** The admin's read of the Apple devices that checked in (the protocol side writes them). */
+export function createAppleDevicesService(deps: { database: Database }) {
+  const repo = () => createAppleDevicesRepo(deps.database.db);
+  return {
+    async list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<AppleDeviceView>> {
+      const sort = parseSort(query.sort, APPLE_DEVICE_SORT_FIELDS, NEWEST_FIRST);
+      const page = { page: query.page, limit: query.limit };
+      const { items, total } = await repo().list(auth.organization.id, sort, page);
+      return toPage(items.map(toAppleDeviceView), total, page);
+    },
+
+    async get(auth: AuthContext, id: string): Promise<AppleDeviceView> {
+      const row = await repo().get(auth.organization.id, id.toLowerCase());
+      if (!row) throw notFound();
+      return toAppleDeviceView(row);
+    },
+  };
+}
+
+export type AppleDevicesService = ReturnType<typeof createAppleDevicesService>;

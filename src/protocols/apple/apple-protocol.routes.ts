@@ -1,0 +1,137 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { EnrollPageService } from '../../enroll-page/enroll-page.service.ts';
+import { renderEnrollPage, type EnrollPageInput } from '../../enroll-page/enroll-page.view.ts';
+import { AppError, validationError } from '../../errors.ts';
+import { ID_PATTERN } from '../../lib/ids.ts';
+import { APPLE_ROUTES } from './apple-urls.ts';
+import type { CheckInService } from './checkin.service.ts';
+import type { MdmChannelService } from './mdm-channel.service.ts';
+import type { ProfileService } from './profile.service.ts';
+import { ScepUnanswerable, type ScepService } from './scep.service.ts';
+
+export interface AppleProtocolRoutesOptions {
+  profiles: ProfileService;
+  scep: ScepService;
+  checkIn: CheckInService;
+  mdm: MdmChannelService;
+  pages: EnrollPageService;
+  wrongLinkLimit: { max: number; timeWindowMs: number };
+}
+
+const CONTENT_TYPES = {
+  profile: 'application/x-apple-aspen-config',
+  checkIn: 'application/x-apple-aspen-mdm-checkin',
+  mdm: 'application/x-apple-aspen-mdm',
+  pkiMessage: 'application/x-pki-message',
+  caCert: 'application/x-x509-ca-cert',
+} as const;
+
+const OrgPathParams = Type.Object({ organizationId: Type.String({ pattern: ID_PATTERN }) }, { additionalProperties: false });
+const BinaryBody = Type.Unsafe<Buffer>({ description: 'the raw message bytes' });
+const SCEP_OPERATIONS = ['GetCACaps', 'GetCACert', 'PKIOperation'] as const;
+const ScepQuery = Type.Object(
+  {
+    operation: Type.Union(SCEP_OPERATIONS.map((o) => Type.Literal(o))),
+    message: Type.Optional(Type.String({ maxLength: 65_536 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The raw body, when it came with the protocol's content type (devices always send it). */
+function requireBuffer(request: FastifyRequest, ...contentTypes: string[]): Buffer {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!Buffer.isBuffer(request.body) || !contentTypes.includes(type)) {
+    throw validationError([{ path: 'headers.content-type', message: `must be ${contentTypes.join(' or ')}` }]);
+  }
+  return request.body;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The endpoints an Apple device talks to, none behind an API key: the profile behind a token's
+ * link (its secret), SCEP (the one-time challenge inside the request), and check-in and MDM
+ * (signed by the identity SCEP issued). Each speaks its protocol's content types; refusals that
+ * have no protocol form are the API's error envelope.
+ */
+export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesOptions> = async (app, options) => {
+  const { profiles, scep, checkIn, mdm, pages } = options;
+  // Raw bytes for every type but JSON (kept by the app's own parser); each route checks its type.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const countWrongLink = app.createRateLimit({ max: options.wrongLinkLimit.max, timeWindow: options.wrongLinkLimit.timeWindowMs });
+
+  const sendPage = (reply: FastifyReply, status: number, input: EnrollPageInput) =>
+    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(renderEnrollPage(input));
+
+  // No HEAD twin: a HEAD would mint a challenge for a download that never happens.
+  app.get(APPLE_ROUTES.profile, { exposeHeadRoute: false, schema: { hide: true, params: Type.Object({ secret: Type.String({ maxLength: 256 }) }) } }, async (request, reply) => {
+    const outcome = await profiles.profileFor(request.params.secret);
+    switch (outcome.kind) {
+      case 'profile':
+        return reply
+          .header('content-type', CONTENT_TYPES.profile)
+          .header('content-disposition', 'attachment; filename="enroll.mobileconfig"')
+          .header('cache-control', 'no-store')
+          .header('referrer-policy', 'no-referrer')
+          .send(outcome.body);
+      case 'not-found': {
+        const limit = await countWrongLink(request);
+        if (!limit.isAllowed && limit.isExceeded) return sendPage(reply.header('retry-after', String(limit.ttlInSeconds)), 429, { kind: 'rate-limited' });
+        return sendPage(reply, 404, { kind: 'not-found' });
+      }
+      case 'closed':
+      case 'no-push-certificate': {
+        // The page says why, in the token's language: expired, used, revoked, or no push certificate yet.
+        const page = await pages.pageFor(request.params.secret);
+        return sendPage(reply, outcome.kind === 'closed' ? 410 : 409, page);
+      }
+    }
+  });
+
+  const scepHandler = async (request: FastifyRequest<{ Params: { organizationId: string }; Querystring: { operation: (typeof SCEP_OPERATIONS)[number]; message?: string } }>, reply: FastifyReply) => {
+    const organizationId = request.params.organizationId.toLowerCase();
+    const { operation } = request.query;
+    if (operation === 'GetCACaps') return reply.header('content-type', 'text/plain; charset=utf-8').send(scep.capabilities());
+    if (operation === 'GetCACert') {
+      const der = await scep.caCertificate(organizationId);
+      if (!der) throw new AppError('NOT_FOUND');
+      return reply.header('content-type', CONTENT_TYPES.caCert).send(der);
+    }
+    let message: Buffer;
+    if (request.method === 'POST') {
+      message = requireBuffer(request, CONTENT_TYPES.pkiMessage, 'application/octet-stream');
+    } else {
+      // A client that does not percent-encode '+' has it read back as a space by the query parser.
+      const text = (request.query.message ?? '').replace(/ /g, '+').replace(/[\r\n\t]/g, '');
+      if (text === '' || !BASE64.test(text)) throw validationError([{ path: 'query.message', message: 'must be the base64 pkiMessage' }]);
+      message = Buffer.from(text, 'base64');
+    }
+    let outcome: Awaited<ReturnType<ScepService['pkiOperation']>>;
+    try {
+      outcome = await scep.pkiOperation(organizationId, message);
+    } catch (error) {
+      if (error instanceof ScepUnanswerable) throw validationError([{ path: request.method === 'POST' ? 'body' : 'query.message', message: error.message }]);
+      throw error;
+    }
+    if (!outcome) throw new AppError('NOT_FOUND');
+    // RFC 8894 4.3: a refusal is a CertRep with pkiStatus FAILURE, delivered like a success.
+    if (outcome.status === 'failed') request.log.info({ failInfo: outcome.failInfo, reason: outcome.reason }, 'SCEP request refused');
+    return reply.header('content-type', CONTENT_TYPES.pkiMessage).send(outcome.certRep);
+  };
+  app.get(APPLE_ROUTES.scep, { schema: { hide: true, params: OrgPathParams, querystring: ScepQuery } }, scepHandler);
+  app.post(APPLE_ROUTES.scep, { schema: { hide: true, params: OrgPathParams, querystring: ScepQuery, body: BinaryBody } }, scepHandler);
+
+  app.put(APPLE_ROUTES.checkIn, { schema: { hide: true, params: OrgPathParams, body: BinaryBody } }, async (request, reply) => {
+    const body = requireBuffer(request, CONTENT_TYPES.checkIn);
+    const result = await checkIn.checkIn(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body);
+    return reply.code(result.status).send();
+  });
+
+  app.put(APPLE_ROUTES.server, { schema: { hide: true, params: OrgPathParams, body: BinaryBody } }, async (request, reply) => {
+    const body = requireBuffer(request, CONTENT_TYPES.mdm);
+    await mdm.report(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body);
+    return reply.code(200).send();
+  });
+};

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../db/client.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { sha256 } from '../../lib/secrets.ts';
+import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
+import { findTokenForDeviceByLinkSecret } from '../../modules/enrollment-tokens/token-device-access.ts';
+import type { TokenState } from '../../modules/enrollment-tokens/token-state.ts';
+import { createOrganizationsRepo } from '../../modules/organizations/organizations.repo.ts';
+import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
+import { appleUrls } from './apple-urls.ts';
+import { caSignerFor } from './ca-signer.ts';
+import { signAttached } from './cms.ts';
+import { buildEnrollmentProfile } from './profile.ts';
+import { createScepChallengesRepo } from './scep-challenges.repo.ts';
+
+const LINK_SECRET = /^[A-Za-z0-9_-]{43}$/;
+
+export type ProfileOutcome =
+  | { kind: 'profile'; body: Buffer }
+  | { kind: 'not-found' }
+  | { kind: 'closed'; state: Exclude<TokenState, 'PENDING'> }
+  | { kind: 'no-push-certificate' };
+
+/**
+ * The signed `.mobileconfig` behind an Apple token's link. Each download mints a fresh one-time
+ * SCEP challenge bound to the token (valid until the token expires); the token itself stays
+ * PENDING until the device's TokenUpdate.
+ */
+export function createProfileService(deps: { database: Database; clock: Clock; publicUrl: string; ca: CertificateAuthority; pushCertificates: PushCertificateService }) {
+  return {
+    async profileFor(secret: string): Promise<ProfileOutcome> {
+      if (!LINK_SECRET.test(secret)) return { kind: 'not-found' };
+      const now = deps.clock.now();
+      const token = await findTokenForDeviceByLinkSecret(deps.database.db, secret, now);
+      if (!token || token.platform !== 'apple') return { kind: 'not-found' };
+      if (token.state !== 'PENDING') return { kind: 'closed', state: token.state };
+      const organization = await createOrganizationsRepo(deps.database.db).findByIdOrSlug(token.organizationId);
+      if (!organization) return { kind: 'not-found' };
+      const topic = await deps.pushCertificates.topicOf(token.organizationId);
+      if (topic === null) return { kind: 'no-push-certificate' };
+
+      // Hex: it travels as a PrintableString (challengePassword), whose alphabet has no '_'.
+      const challenge = randomBytes(32).toString('hex');
+      const signer = await caSignerFor(deps.ca, token.organizationId);
+      const xml = buildEnrollmentProfile({
+        organizationId: token.organizationId,
+        organizationName: organization.name,
+        tokenId: token.tokenId,
+        topic,
+        urls: appleUrls(deps.publicUrl, token.organizationId),
+        challenge,
+      });
+      const body = await signAttached(Buffer.from(xml, 'utf8'), signer);
+      await createScepChallengesRepo(deps.database.db).insert(token.organizationId, {
+        id: newId(),
+        tokenId: token.tokenId,
+        challengeHash: sha256(challenge),
+        expiresAt: token.expireAt,
+        createdAt: now,
+      });
+      return { kind: 'profile', body };
+    },
+  };
+}
+
+export type ProfileService = ReturnType<typeof createProfileService>;

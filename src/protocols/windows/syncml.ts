@@ -1,0 +1,116 @@
+import { SoapFault } from './soap-faults.ts';
+import { child, children, elementChildren, escapeXml, parseXml, textOf, XmlFormatError, type XmlElement } from './xml.ts';
+
+/** OMA-DM 1.2 (DM Representation Protocol) as Windows speaks it (MS-MDM). */
+export const SYNCML_NS = 'SYNCML:SYNCML1.2';
+export const SYNCML_CONTENT_TYPE = 'application/vnd.syncml.dm+xml';
+export const UNENROLL_ALERT_TYPE = 'com.microsoft:mdm.unenrollment.userrequest';
+
+/** Commands a client may send; each gets a Status (Status itself never does). */
+const CLIENT_COMMANDS = new Set(['Alert', 'Replace', 'Add', 'Results', 'Get', 'Exec', 'Delete', 'Atomic', 'Sequence', 'Copy']);
+
+export interface SyncmlItem {
+  sourceUri: string | undefined;
+  targetUri: string | undefined;
+  metaType: string | undefined;
+  data: string | undefined;
+}
+
+export interface SyncmlCommand {
+  name: string;
+  cmdId: string;
+  /** An Alert's code (1201, 1224, 1226, ...). */
+  data: string | undefined;
+  items: SyncmlItem[];
+}
+
+export interface SyncmlMessage {
+  sessionId: string;
+  msgId: string;
+  /** The device's DeviceID (SyncHdr/Source/LocURI). */
+  source: string;
+  target: string | undefined;
+  commands: SyncmlCommand[];
+  final: boolean;
+}
+
+const SHORT = /^[\x21-\x7e]{1,64}$/;
+
+function item(el: XmlElement): SyncmlItem {
+  return {
+    sourceUri: textOf(child(child(el, SYNCML_NS, 'Source'), SYNCML_NS, 'LocURI')),
+    targetUri: textOf(child(child(el, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')),
+    // Any namespace: Microsoft's own unenrollment sample spells metinf as "syncml:metinfo".
+    metaType: textOf(child(child(el, SYNCML_NS, 'Meta'), null, 'Type')),
+    data: textOf(child(el, SYNCML_NS, 'Data')),
+  };
+}
+
+export function parseSyncml(text: string): SyncmlMessage {
+  let root: XmlElement;
+  try {
+    root = parseXml(text);
+  } catch (error) {
+    if (error instanceof XmlFormatError) throw new SoapFault('MessageFormat', `The message is not well-formed XML (${error.message}).`);
+    throw error;
+  }
+  if (root.localName !== 'SyncML' || (root.namespaceURI ?? '').toUpperCase() !== SYNCML_NS) throw new SoapFault('MessageFormat', 'The message is not a SyncML 1.2 message.');
+  const header = child(root, SYNCML_NS, 'SyncHdr');
+  const body = child(root, SYNCML_NS, 'SyncBody');
+  const sessionId = textOf(child(header, SYNCML_NS, 'SessionID'));
+  const msgId = textOf(child(header, SYNCML_NS, 'MsgID'));
+  const source = textOf(child(child(header, SYNCML_NS, 'Source'), SYNCML_NS, 'LocURI'));
+  if (!header || !body || !sessionId || !msgId || !source) throw new SoapFault('MessageFormat', 'The SyncML header lacks SessionID, MsgID or Source.');
+  if (!SHORT.test(sessionId) || !/^\d{1,9}$/.test(msgId) || source.length > 256) throw new SoapFault('MessageFormat', 'The SyncML header has invalid values.');
+  const commands: SyncmlCommand[] = [];
+  for (const el of elementChildren(body)) {
+    if (el.localName === 'Final' || el.localName === 'Status') continue;
+    commands.push({
+      name: el.localName ?? '',
+      cmdId: textOf(child(el, SYNCML_NS, 'CmdID')) ?? '',
+      data: textOf(child(el, SYNCML_NS, 'Data')),
+      items: children(el, SYNCML_NS, 'Item').map(item),
+    });
+  }
+  if (commands.length > 1000) throw new SoapFault('MessageFormat', 'The SyncML message has too many commands.');
+  return { sessionId, msgId, source, target: textOf(child(child(header, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')), commands, final: !!child(body, SYNCML_NS, 'Final') };
+}
+
+/**
+ * The server's answer: a Status for the header (CmdRef 0) and one for every command, in order,
+ * then Final. The server's MsgID follows the client's: messages alternate within a session.
+ */
+export function syncmlResponse(message: SyncmlMessage, serverUri: string): string {
+  let cmdId = 0;
+  const status = (cmdRef: string, cmd: string, code: number) =>
+    `<Status><CmdID>${++cmdId}</CmdID><MsgRef>${escapeXml(message.msgId)}</MsgRef><CmdRef>${escapeXml(cmdRef)}</CmdRef><Cmd>${escapeXml(cmd)}</Cmd><Data>${code}</Data></Status>`;
+  const statuses = [status('0', 'SyncHdr', 200)];
+  for (const command of message.commands) {
+    // 406: optional feature not supported (a command name DM 1.2 does not define).
+    statuses.push(status(command.cmdId, command.name, CLIENT_COMMANDS.has(command.name) && command.cmdId ? 200 : command.cmdId ? 406 : 400));
+  }
+  return (
+    `<SyncML xmlns="${SYNCML_NS}">` +
+    `<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${escapeXml(message.sessionId)}</SessionID><MsgID>${escapeXml(message.msgId)}</MsgID>` +
+    `<Target><LocURI>${escapeXml(message.source)}</LocURI></Target><Source><LocURI>${escapeXml(serverUri)}</LocURI></Source></SyncHdr>` +
+    `<SyncBody>${statuses.join('')}<Final/></SyncBody>` +
+    `</SyncML>`
+  );
+}
+
+/** ./DevInfo/* values of the message's Replace (and Add) commands. */
+export function devInfoOf(message: SyncmlMessage): Record<string, string> {
+  const info = new Map<string, string>();
+  for (const command of message.commands) {
+    if (command.name !== 'Replace' && command.name !== 'Add') continue;
+    for (const it of command.items) {
+      const match = /^\.\/DevInfo\/([A-Za-z0-9_]{1,32})$/.exec(it.sourceUri ?? '');
+      if (match && it.data !== undefined) info.set(match[1]!, it.data.slice(0, 256));
+    }
+  }
+  return Object.fromEntries(info);
+}
+
+export function isUnenrollment(message: SyncmlMessage): boolean {
+  return message.commands.some((c) => c.name === 'Alert' && c.data === '1226' && c.items.some((i) => i.metaType === UNENROLL_ALERT_TYPE));
+}

@@ -1,0 +1,83 @@
+import { and, desc, eq, gte } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { windowsDevices } from '../../db/schema.ts';
+import { listPage } from '../../lib/listing.ts';
+import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
+
+export type WindowsDeviceRecord = typeof windowsDevices.$inferSelect;
+export type NewWindowsDeviceRecord = Omit<typeof windowsDevices.$inferInsert, 'organizationId'>;
+export type WindowsDeviceSortField = 'createdAt' | 'updatedAt' | 'enrolledAt' | 'deviceName';
+
+const SORT_COLUMNS = {
+  createdAt: windowsDevices.createdAt,
+  updatedAt: windowsDevices.updatedAt,
+  enrolledAt: windowsDevices.enrolledAt,
+  deviceName: windowsDevices.deviceName,
+};
+
+/** SQL of the Windows devices; the organization scopes every lookup but the credential one. */
+export function createWindowsDevicesRepo(db: Executor) {
+  const scoped = (organizationId: string, id: string) => and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.id, id));
+
+  return {
+    async insert(organizationId: string, row: NewWindowsDeviceRecord): Promise<WindowsDeviceRecord> {
+      const [saved] = await db
+        .insert(windowsDevices)
+        .values({ ...row, organizationId })
+        .returning();
+      return saved!;
+    },
+
+    async get(organizationId: string, id: string): Promise<WindowsDeviceRecord | undefined> {
+      const [row] = await db.select().from(windowsDevices).where(scoped(organizationId, id)).limit(1);
+      return row;
+    },
+
+    async list(organizationId: string, sort: SortSpec<WindowsDeviceSortField>, page: PageRequest) {
+      return listPage(db, windowsDevices, { where: eq(windowsDevices.organizationId, organizationId), sortColumns: SORT_COLUMNS, sort, ...page });
+    },
+
+    /** The newest device enrolled under this DeviceID (a PC enrolled again gets a new row). */
+    async findByIdentifier(organizationId: string, deviceIdentifier: string): Promise<WindowsDeviceRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(windowsDevices)
+        .where(and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.deviceIdentifier, deviceIdentifier)))
+        .orderBy(desc(windowsDevices.createdAt), desc(windowsDevices.id))
+        .limit(1);
+      return row;
+    },
+
+    /**
+     * The device a code enrolled since `since`. Like the code lookup of the token module this is
+     * not scoped by organization: the code is the credential, and the row names its organization.
+     */
+    async findByCodeSince(enrollCodeHash: Buffer, since: Date): Promise<WindowsDeviceRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(windowsDevices)
+        .where(and(eq(windowsDevices.enrollCodeHash, enrollCodeHash), gte(windowsDevices.createdAt, since)))
+        .orderBy(desc(windowsDevices.createdAt))
+        .limit(1);
+      return row;
+    },
+
+    async replaceCertificate(organizationId: string, id: string, certificate: { serial: string; thumbprint: string }, at: Date): Promise<void> {
+      await db
+        .update(windowsDevices)
+        .set({ certificateSerial: certificate.serial, certificateThumbprint: certificate.thumbprint, updatedAt: at })
+        .where(scoped(organizationId, id));
+    },
+
+    async recordSession(organizationId: string, id: string, devInfo: Record<string, string>, at: Date): Promise<void> {
+      await db.update(windowsDevices).set({ devInfo, lastSeenAt: at, updatedAt: at }).where(scoped(organizationId, id));
+    },
+
+    async markUnenrolled(organizationId: string, id: string, at: Date): Promise<void> {
+      await db
+        .update(windowsDevices)
+        .set({ state: 'unenrolled', unenrolledAt: at, lastSeenAt: at, updatedAt: at })
+        .where(and(scoped(organizationId, id), eq(windowsDevices.state, 'enrolled')));
+    },
+  };
+}

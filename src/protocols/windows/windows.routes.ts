@@ -1,0 +1,95 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../../lib/db-errors.ts';
+import { parseSoapRequest, SOAP_CONTENT_TYPE, type SoapRequest } from './soap.ts';
+import { faultStatus, renderFault, SoapFault } from './soap-faults.ts';
+import { SYNCML_CONTENT_TYPE } from './syncml.ts';
+import type { WindowsEnrollmentService } from './windows-enrollment.service.ts';
+import type { WindowsManagementService } from './windows-management.service.ts';
+import { WINDOWS_PATHS } from './windows-urls.ts';
+
+export interface WindowsRoutesOptions {
+  enrollment: WindowsEnrollmentService;
+  management: WindowsManagementService;
+  /** Largest SOAP or SyncML message accepted; a real one is a few kilobytes. */
+  bodyLimit: number;
+  /** Wrong credentials one client address may send in the window before it is refused outright. */
+  wrongCredentialLimit: { max: number; timeWindowMs: number };
+}
+
+type Endpoint = 'enrollment' | 'management';
+const endpointOf = (request: FastifyRequest): Endpoint => (request.routeOptions.url?.startsWith('/ManagementServer') ? 'management' : 'enrollment');
+
+function sendFault(reply: FastifyReply, fault: SoapFault, endpoint: Endpoint, soap?: SoapRequest, status?: number): FastifyReply {
+  return reply
+    .code(status ?? faultStatus(fault, endpoint))
+    .header('content-type', SOAP_CONTENT_TYPE)
+    .header('cache-control', 'no-store')
+    .send(renderFault(fault, { relatesTo: soap?.messageId }));
+}
+
+/**
+ * The Windows device endpoints (MS-MDE2 enrollment, OMA-DM management). They speak XML to
+ * devices, so this plugin has its own body parser and its own error path: every refusal is a
+ * SOAP fault, whatever went wrong (malformed XML, an oversized body, a database outage).
+ */
+export async function windowsRoutes(app: FastifyInstance, options: WindowsRoutesOptions): Promise<void> {
+  const { enrollment, management } = options;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const endpoint = endpointOf(request);
+    if (error instanceof SoapFault) return sendFault(reply, error, endpoint);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendFault(reply, new SoapFault('MessageFormat', 'The message is too large.'), endpoint);
+    if (error.code?.startsWith('FST_ERR_CTP_') || error.code === 'FST_ERR_BAD_URL') return sendFault(reply, new SoapFault('MessageFormat', 'The message cannot be read.'), endpoint);
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return sendFault(reply, new SoapFault('EnrollmentServer', 'The server is temporarily unavailable. Try again later.'), endpoint, undefined, 503);
+    }
+    request.log.error({ err: error }, 'unexpected error in a Windows device endpoint');
+    return sendFault(reply, new SoapFault('InternalServiceFault', 'The server could not process the request. Try again later.'), endpoint);
+  });
+
+  // Only failed sign-ins count, so guessing codes is slow while real users are never limited.
+  const countWrong = app.createRateLimit({ max: options.wrongCredentialLimit.max, timeWindow: options.wrongCredentialLimit.timeWindowMs });
+  const blockedUntil = new Map<string, number>();
+  const guarded = async (request: FastifyRequest, handle: () => Promise<string>): Promise<string> => {
+    const until = blockedUntil.get(request.ip);
+    if (until !== undefined && until > Date.now()) throw new SoapFault('Authentication', 'Too many wrong codes from this network. Wait a few minutes and try again.');
+    try {
+      return await handle();
+    } catch (error) {
+      if (error instanceof SoapFault && error.subcode === 'Authentication') {
+        const limit = await countWrong(request);
+        if (!limit.isAllowed && limit.isExceeded) {
+          if (blockedUntil.size > 10_000) for (const [ip, t] of blockedUntil) if (t <= Date.now()) blockedUntil.delete(ip);
+          blockedUntil.set(request.ip, Date.now() + limit.ttlInSeconds * 1000);
+        }
+      }
+      throw error;
+    }
+  };
+
+  const soapRoute = (path: string, handle: (soap: SoapRequest) => Promise<string> | string, limited: boolean) =>
+    app.post(path, { schema: { hide: true } }, async (request, reply) => {
+      const soap = parseSoapRequest(typeof request.body === 'string' ? request.body : '');
+      try {
+        const answer = limited ? await guarded(request, async () => handle(soap)) : await handle(soap);
+        return reply.header('content-type', SOAP_CONTENT_TYPE).header('cache-control', 'no-store').send(answer);
+      } catch (error) {
+        if (error instanceof SoapFault) return sendFault(reply, error, 'enrollment', soap);
+        throw error;
+      }
+    });
+
+  // Windows first GETs discovery to see the server is there (MS-MDE2 section 4.1, on-premise sample).
+  app.get(WINDOWS_PATHS.discovery, { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(''));
+  soapRoute(WINDOWS_PATHS.discovery, (soap) => enrollment.discover(soap), false);
+  soapRoute(WINDOWS_PATHS.policy, (soap) => enrollment.getPolicies(soap), true);
+  soapRoute(WINDOWS_PATHS.enrollment, (soap) => enrollment.enroll(soap), true);
+
+  app.post<{ Params: { organizationId: string } }>(WINDOWS_PATHS.management, { schema: { hide: true } }, async (request, reply) => {
+    const answer = await management.session(request.params.organizationId, typeof request.body === 'string' ? request.body : '', request.headers);
+    return reply.header('content-type', SYNCML_CONTENT_TYPE).header('cache-control', 'no-store').send(answer);
+  });
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createKey, createOrg, type TestOrg } from './helpers/factories.ts';
+import { assertRouteSecurity } from './helpers/security.ts';
+import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
+import { insertWindowsDevice } from './helpers/windows-device.ts';
+
+let ctx: TestContext;
+let tenant: TestOrg;
+const base = (org: string) => `/v1/organizations/${org}/mdm/windows/devices`;
+
+before(async () => {
+  ctx = await buildTestApp();
+  tenant = await createOrg(ctx);
+});
+after(() => ctx.close());
+
+describe('Windows devices API', () => {
+  test('lists newest first with the contract pagination; gets one; unknown ids are 404 3001', async () => {
+    const first = await insertWindowsDevice(ctx, tenant.org);
+    ctx.clock.advance(1000);
+    const second = await insertWindowsDevice(ctx, tenant.org);
+    const list = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${base(tenant.org.slug)}?limit=1` });
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.deepEqual(list.body.data.items.map((d: { id: string }) => d.id), [second.id]);
+    assert.equal(list.body.data.totalDocs, 2);
+    assert.equal(list.body.data.hasNextPage, true);
+    const sorted = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${base(tenant.org.id)}?sort=createdAt:asc` });
+    assert.deepEqual(sorted.body.data.items.map((d: { id: string }) => d.id), [first.id, second.id]);
+
+    const one = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${base(tenant.org.id)}/${first.id.toUpperCase()}` });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.data.deviceId, first.deviceIdentifier);
+    assert.equal(one.body.data.state, 'enrolled');
+    assert.deepEqual(Object.keys(one.body.data.certificate).sort(), ['serialNumber', 'thumbprint']);
+    assert.equal('enrollCodeHash' in one.body.data, false, 'no credential material');
+
+    const missing = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${base(tenant.org.id)}/${'a'.repeat(24)}` });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 3001);
+    const badSort = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${base(tenant.org.id)}?sort=enrollCodeHash` });
+    assert.equal(badSort.body.error.code, 3000);
+  });
+
+  test('viewers and developers may read devices', async () => {
+    for (const role of ['viewer', 'developer'] as const) {
+      const key = await createKey(ctx, tenant.org, { role });
+      assert.equal((await call(ctx.app, key, { method: 'GET', url: base(tenant.org.id) })).status, 200, role);
+    }
+  });
+
+  test('list: security', () => assertRouteSecurity(ctx, { method: 'GET', path: base, permission: 'mdm.windows.device.list' }));
+  test('get: security', async () => {
+    const org = await createOrg(ctx);
+    const device = await insertWindowsDevice(ctx, org.org);
+    // The helper makes its own tenant A; the device id names nothing there, so a lawful key gets 404.
+    await assertRouteSecurity(ctx, { method: 'GET', path: (o) => `${base(o)}/${device.id}`, permission: 'mdm.windows.device.get' });
+  });
+});
