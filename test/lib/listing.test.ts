@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { createAppleDevice } from '../helpers/apple-factories.ts';
 import { createMdmUser } from '../helpers/factories.ts';
 import { runListSuite, type ListResource } from '../helpers/list-suite.ts';
 import { buildRoutedApp } from '../helpers/route-table.ts';
 import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
 import { APPLE_TOKEN_KEYS, tokensPath, WINDOWS_TOKEN_KEYS } from '../helpers/tokens.ts';
+import { insertWindowsDevice } from '../helpers/windows-device.ts';
 
 /**
  * Every listing route (lib/pagination.ts, lib/listing.ts and the token list's own statements)
@@ -14,7 +16,8 @@ import { APPLE_TOKEN_KEYS, tokensPath, WINDOWS_TOKEN_KEYS } from '../helpers/tok
 
 let ctx: TestContext;
 before(async () => {
-  ctx = await buildTestApp();
+  // Webhook endpoints point at localhost; the sender is never started here, so nothing is sent.
+  ctx = await buildTestApp({ webhookAllowPrivateNetworks: true });
 });
 after(() => ctx.close());
 
@@ -86,6 +89,65 @@ function tokens(platform: 'windows' | 'apple'): ListResource {
   };
 }
 
+const WINDOWS_DEVICE_KEYS = ['certificate', 'createdAt', 'devInfo', 'deviceId', 'deviceName', 'enrolledAt', 'enrollmentContext', 'hwDevId', 'id', 'lastSeenAt', 'organizationId', 'osVersion', 'state', 'unenrolledAt', 'updatedAt', 'userEmail', 'winEnrollmentTokenId'];
+const APPLE_DEVICE_KEYS = ['authenticatedAt', 'buildVersion', 'certificateThumbprint', 'createdAt', 'deviceName', 'enrolledAt', 'enrollmentToken', 'id', 'lastSeenAt', 'model', 'modelName', 'organization', 'osVersion', 'productName', 'pushTokenSet', 'serialNumber', 'state', 'topic', 'udid', 'unenrolledAt', 'updatedAt'];
+const WEBHOOK_KEYS = ['createdAt', 'description', 'enabled', 'events', 'id', 'organizationId', 'updatedAt', 'url'];
+const DELIVERY_KEYS = ['attempts', 'createdAt', 'deliveredAt', 'eventType', 'id', 'lastAttemptAt', 'lastError', 'nextAttemptAt', 'payload', 'responseStatus', 'status', 'tokenId', 'webhookId'];
+
+/** Devices are made by the enrollment protocols, not by their admin routes: rows written directly. */
+const devices: ListResource[] = [
+  {
+    name: 'windows devices',
+    route: `${ORG}/mdm/windows/devices`,
+    order: 'newest-first',
+    keys: WINDOWS_DEVICE_KEYS,
+    nameOf: (item) => String(item.deviceName),
+    sort: { fields: { createdAt: 'created', updatedAt: 'updated', enrolledAt: 'created', deviceName: 'name' }, unknownField: 'enrollCodeHash' },
+    async setup(testCtx, org) {
+      return { path: `/v1/organizations/${org.org.id}/mdm/windows/devices`, create: async (item) => (await insertWindowsDevice(testCtx, org.org, { deviceName: item.name })).id };
+    },
+  },
+  {
+    name: 'apple devices',
+    route: `${ORG}/mdm/apple/devices`,
+    order: 'newest-first',
+    keys: APPLE_DEVICE_KEYS,
+    nameOf: (item) => String(item.serialNumber),
+    sort: { fields: { createdAt: 'created', updatedAt: 'updated', lastSeenAt: 'created', serialNumber: 'name' }, unknownField: 'udid' },
+    async setup(testCtx, org) {
+      return { path: `/v1/organizations/${org.org.id}/mdm/apple/devices`, create: async (item) => (await createAppleDevice(testCtx, org.org, undefined, { serialNumber: item.name })).id };
+    },
+  },
+];
+
+const hooks: ListResource[] = [
+  crud('webhooks', '/webhooks', {
+    keys: WEBHOOK_KEYS,
+    nameOf: (item) => String(item.description),
+    body: (item) => ({ url: `http://localhost/${item.name}`, description: item.name }),
+    touch: { enabled: false },
+  }),
+  {
+    // The delivery log of one endpoint, newest first: each item is the `created` event of a token.
+    name: 'webhook deliveries',
+    route: `${ORG}/webhooks/:id/deliveries`,
+    order: 'newest-first',
+    keys: DELIVERY_KEYS,
+    nameOf: (item) => String((item.payload as { data: { displayName: string } }).data.displayName),
+    async setup(testCtx, org) {
+      const hook = await post(org.adminKey, `/v1/organizations/${org.org.id}/webhooks`, { url: 'http://localhost/deliveries', events: ['enrollmentToken.created'] });
+      const tokens = tokensPath(org.org.id, 'windows');
+      return {
+        path: `/v1/organizations/${org.org.id}/webhooks/${hook}/deliveries`,
+        async create(item) {
+          const user = await createMdmUser(testCtx, org.org, { email: item.email });
+          return post(org.adminKey, tokens, { mdmUserId: user.id, sendEmail: false, displayName: item.name });
+        },
+      };
+    },
+  },
+];
+
 const RESOURCES: ListResource[] = [
   crud('mdm users', '/mdm/users', {
     keys: ['createdAt', 'email', 'id', 'language', 'name', 'organizationId', 'tags', 'updatedAt'],
@@ -137,6 +199,8 @@ const RESOURCES: ListResource[] = [
   },
   tokens('windows'),
   tokens('apple'),
+  ...devices,
+  ...hooks,
   ...(['windows', 'apple'] as const).map(
     (platform): ListResource => ({
       // A token's audit trail, oldest first: each item is an update naming the token.
