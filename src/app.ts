@@ -139,6 +139,7 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     management: container.windowsManagement,
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
     wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+    counters: container.rateLimits,
   });
   for (const plugin of routes) await app.register(plugin, { container });
   return app;

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { insertRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import { emailOutbox } from '../db/schema.ts';
-import { chunked } from '../lib/chunks.ts';
 
 export type OutboxRecord = typeof emailOutbox.$inferSelect;
 export type NewOutboxRecord = typeof emailOutbox.$inferInsert;
@@ -10,7 +10,11 @@ export function createOutboxRepo(db: Executor) {
   return {
     /** Queues messages; called inside the transaction that creates or resends their tokens. */
     async enqueue(organizationId: string, rows: Omit<NewOutboxRecord, 'organizationId'>[]): Promise<void> {
-      for (const chunk of chunked(rows, 2_000)) await db.insert(emailOutbox).values(chunk.map((r) => ({ ...r, organizationId })));
+      await insertRows(
+        db,
+        emailOutbox,
+        rows.map((r) => ({ ...r, organizationId })),
+      );
     },
   };
 }

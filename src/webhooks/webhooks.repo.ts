@@ -1,4 +1,5 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { insertRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema.ts';
 import type { PageRequest } from '../lib/pagination.ts';
@@ -91,8 +92,7 @@ export async function enabledEndpoints(db: Executor, organizationId: string): Pr
 }
 
 export async function insertDeliveries(db: Executor, rows: NewWebhookDelivery[]): Promise<void> {
-  // Bounded statements: 16 columns a row stays far below PostgreSQL's 65,535 parameters.
-  for (let i = 0; i < rows.length; i += 2_000) await db.insert(webhookDeliveries).values(rows.slice(i, i + 2_000));
+  await insertRows(db, webhookDeliveries, rows);
 }
 
 /**

@@ -8,14 +8,14 @@ import type { TestContext } from './test-app.ts';
  * An Apple device row, inserted directly for the route-table suites (isolation matrix, fuzz);
  * test/protocols/apple/ makes real ones through SCEP and check-in.
  */
-export async function createAppleDevice(ctx: TestContext, org: OrganizationRecord, tokenId = newId()) {
+export async function createAppleDevice(ctx: TestContext, org: OrganizationRecord, tokenId = newId(), options: { serialNumber?: string } = {}) {
   const now = ctx.clock.now();
   return createAppleDevicesRepo(ctx.container.database.db).insert(org.id, {
     id: newId(),
     tokenId,
     state: 'ENROLLED',
     udid: randomUUID().toUpperCase(),
-    serialNumber: `C02${randomBytes(4).toString('hex').toUpperCase()}`,
+    serialNumber: options.serialNumber ?? `C02${randomBytes(4).toString('hex').toUpperCase()}`,
     model: 'iPhone14,5',
     modelName: 'iPhone',
     productName: 'iPhone14,5',

@@ -107,7 +107,7 @@ export function childTypes(el: Element | undefined): string[] {
 }
 
 /** A Windows device row written directly, so suites that need one stand on their own. */
-export async function insertWindowsDevice(ctx: TestContext, org: { id: string }, options: { deviceIdentifier?: string } = {}) {
+export async function insertWindowsDevice(ctx: TestContext, org: { id: string }, options: { deviceIdentifier?: string; deviceName?: string } = {}) {
   const now = ctx.clock.now();
   const id = newId();
   return createWindowsDevicesRepo(ctx.container.database.db).insert(org.id, {
@@ -117,7 +117,7 @@ export async function insertWindowsDevice(ctx: TestContext, org: { id: string },
     enrollCodeHash: randomBytes(32),
     deviceIdentifier: options.deviceIdentifier ?? `DEVICE-${id}`,
     hwDevId: null,
-    deviceName: 'DESKTOP-TEST',
+    deviceName: options.deviceName ?? 'DESKTOP-TEST',
     osVersion: '10.0.19045.0',
     enrollmentContext: {},
     certificateSerial: randomBytes(16).toString('hex'),

@@ -1,8 +1,8 @@
 import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 import { and, asc, eq } from 'drizzle-orm';
+import { insertRows } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
-import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
 
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
@@ -15,8 +15,11 @@ export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 export function createTokenEventsRepo(db: Executor) {
   return {
     async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
-      // Small statements: building one never holds the event loop long (/healthz under a bulk).
-      for (const chunk of chunked(events, 1_000)) await db.insert(tokenEvents).values(chunk.map((e) => ({ ...e, organizationId })));
+      await insertRows(
+        db,
+        tokenEvents,
+        events.map((e) => ({ ...e, organizationId })),
+      );
       // The webhook outbox: written with the audit event, in the same transaction.
       await enqueueWebhookEvents(db, organizationId, events);
     },

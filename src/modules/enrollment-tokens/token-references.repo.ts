@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { insertRowsReturning } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { enterprises, mdmUsers, policies, segments, vppLocations } from '../../db/schema.ts';
 import { chunked } from '../../lib/chunks.ts';
@@ -64,12 +65,12 @@ export function createTokenReferencesRepo(db: Executor) {
 
     /** Inserts users, skipping emails a concurrent request has just taken; returns those it inserted. */
     async insertUsers(organizationId: string, rows: (typeof mdmUsers.$inferInsert)[]): Promise<MdmUserRecord[]> {
-      const inserted: MdmUserRecord[] = [];
-      // Small statements: building one never holds the event loop long (/healthz under a bulk).
-      for (const chunk of chunked(rows, 500)) {
-        inserted.push(...(await db.insert(mdmUsers).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
-      }
-      return inserted;
+      return insertRowsReturning(
+        db,
+        mdmUsers,
+        rows.map((r) => ({ ...r, organizationId })),
+        { onConflictDoNothing: true },
+      );
     },
 
     async livePolicies(organizationId: string, platform: Platform, ids: string[]): Promise<PolicyRecord[]> {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, ne, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
+import { insertRowsReturning } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
-import { chunked } from '../../lib/chunks.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { stateSql } from './token-state.ts';
@@ -122,12 +122,6 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
   return { page: page.prepare(`tokens_page_${name}`), count: count.prepare(`tokens_count_${name.replace(/_[^_]+$/, '')}`) };
 }
 
-/**
- * Rows per INSERT: well under PostgreSQL's 65,535 bind parameters with ~30 columns a row, and
- * small enough that building one statement never holds the event loop long (/healthz under a bulk).
- */
-const INSERT_CHUNK = 250;
-
 export function createTokenRepo(db: Executor) {
   const scope = (organizationId: string, platform: Platform) =>
     and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.platform, platform));
@@ -138,11 +132,12 @@ export function createTokenRepo(db: Executor) {
      * elsewhere); the caller gives those new codes and tries again.
      */
     async insertMany(organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
-      const inserted: TokenRecord[] = [];
-      for (const chunk of chunked(rows, INSERT_CHUNK)) {
-        inserted.push(...(await db.insert(enrollmentTokens).values(chunk.map((r) => ({ ...r, organizationId }))).onConflictDoNothing().returning()));
-      }
-      return inserted;
+      return insertRowsReturning(
+        db,
+        enrollmentTokens,
+        rows.map((r) => ({ ...r, organizationId })),
+        { onConflictDoNothing: true },
+      );
     },
 
     /** The stored token alone: whether it exists, and its state. */

@@ -1,4 +1,4 @@
-import { and, eq, ilike, isNull, ne, or, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, like, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { mdmUsers } from '../../db/schema.ts';
 import { containsPattern, listPage } from '../../lib/listing.ts';
@@ -35,7 +35,10 @@ export function createMdmUsersRepo(db: Executor) {
       const conditions: SQL[] = [];
       if (filter.search) {
         const pattern = containsPattern(filter.search);
-        conditions.push(or(ilike(mdmUsers.email, pattern), ilike(mdmUsers.name, pattern))!);
+        // lower(...) LIKE lower(pattern) rather than ILIKE, which lowers the pattern again for
+        // every row in a UTF-8 database; the trigram index is on the same expressions (0013).
+        const lowered = sql`lower(${pattern})`;
+        conditions.push(or(like(sql`lower(${mdmUsers.email})`, lowered), like(sql`lower(${mdmUsers.name})`, lowered))!);
       }
       if (filter.email !== undefined) conditions.push(eq(mdmUsers.email, filter.email));
       return listPage(db, mdmUsers, { where: live(organizationId, ...conditions), sortColumns: SORT_COLUMNS, sort, ...page });

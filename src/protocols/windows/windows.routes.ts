@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../../lib/db-errors.ts';
+import { NO_ORGANIZATION, type CounterStore } from '../../limits/counter-store.ts';
+import { addressBucket, limitKey } from '../../limits/rate-limit-store.ts';
 import { parseSoapRequest, SOAP_CONTENT_TYPE, type SoapRequest } from './soap.ts';
 import { faultStatus, renderFault, SoapFault } from './soap-faults.ts';
 import { SYNCML_CONTENT_TYPE } from './syncml.ts';
@@ -14,6 +16,8 @@ export interface WindowsRoutesOptions {
   bodyLimit: number;
   /** Wrong credentials one client address may send in the window before it is refused outright. */
   wrongCredentialLimit: { max: number; timeWindowMs: number };
+  /** The shared counters (in the database on PostgreSQL): every process sees one count. */
+  counters: CounterStore;
 }
 
 type Endpoint = 'enrollment' | 'management';
@@ -51,20 +55,19 @@ export async function windowsRoutes(app: FastifyInstance, options: WindowsRoutes
   });
 
   // Only failed sign-ins count, so guessing codes is slow while real users are never limited.
-  const countWrong = app.createRateLimit({ max: options.wrongCredentialLimit.max, timeWindow: options.wrongCredentialLimit.timeWindowMs });
-  const blockedUntil = new Map<string, number>();
+  // The count lives in the shared counters, so an address blocked by one process is blocked by all.
+  const bucket = (request: FastifyRequest) => addressBucket('windows-credential', request);
+  const { max, timeWindowMs } = options.wrongCredentialLimit;
+  const countWrong = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (request) => limitKey(NO_ORGANIZATION, bucket(request)) });
+  const tooMany = () => new SoapFault('Authentication', 'Too many wrong codes from this network. Wait a few minutes and try again.');
   const guarded = async (request: FastifyRequest, handle: () => Promise<string>): Promise<string> => {
-    const until = blockedUntil.get(request.ip);
-    if (until !== undefined && until > Date.now()) throw new SoapFault('Authentication', 'Too many wrong codes from this network. Wait a few minutes and try again.');
+    if ((await options.counters.peek(NO_ORGANIZATION, bucket(request))).count >= max) throw tooMany();
     try {
       return await handle();
     } catch (error) {
       if (error instanceof SoapFault && error.subcode === 'Authentication') {
         const limit = await countWrong(request);
-        if (!limit.isAllowed && limit.isExceeded) {
-          if (blockedUntil.size > 10_000) for (const [ip, t] of blockedUntil) if (t <= Date.now()) blockedUntil.delete(ip);
-          blockedUntil.set(request.ip, Date.now() + limit.ttlInSeconds * 1000);
-        }
+        if (!limit.isAllowed && limit.isExceeded) throw tooMany();
       }
       throw error;
     }

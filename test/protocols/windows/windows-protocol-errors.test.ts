@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../../../src/app.ts';
+import { createContainer } from '../../../src/container.ts';
 import { createDbProbe, type DbProbe } from '../../helpers/db-probe.ts';
+import { TEST_DB_KIND } from '../../helpers/test-db.ts';
 import { createMdmUser, createOrg, type TestOrg } from '../../helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
 import { createToken, tokensPath } from '../../helpers/tokens.ts';
@@ -156,6 +159,19 @@ describe('credentials and certificate requests', () => {
     assert.equal(faultSubcode(blocked.body), 's:Authentication', 'even the right code waits');
     const other = await post('/EnrollmentServer/Policy.svc', getPoliciesBody(token.email, token.code), SOAP, '10.9.9.10');
     assert.equal(faultSubcode(other.body), undefined, other.body);
+  });
+
+  test('on PostgreSQL, an address blocked by one server process is blocked by another on the same database', { skip: TEST_DB_KIND === 'postgres' ? false : 'PGlite is opened by one process only' }, async () => {
+    const second = await buildApp({ container: createContainer({ config: ctx.config, database: ctx.db.database, clock: ctx.clock }) });
+    try {
+      const token = await newToken();
+      for (let i = 0; i < 20; i++) await post('/EnrollmentServer/Policy.svc', getPoliciesBody(token.email, `WRONG${i}`), SOAP, '10.9.8.7');
+      const blocked = await second.inject({ method: 'POST', url: '/EnrollmentServer/Policy.svc', payload: getPoliciesBody(token.email, token.code), headers: SOAP, remoteAddress: '10.9.8.7' });
+      assert.equal(faultSubcode(blocked.body), 's:Authentication', 'the other process counted the same wrong codes');
+      assert.match(blocked.body, /Too many wrong codes/);
+    } finally {
+      await second.close();
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
-import { PLATFORMS } from '../src/platforms/platforms.ts';
-import { assertRouteSecurity, type RouteUnderTest } from './helpers/security.ts';
-import { buildTestApp, type TestContext } from './helpers/test-app.ts';
-import { tokensPath } from './helpers/tokens.ts';
+import { PLATFORMS } from '../../../src/platforms/platforms.ts';
+import { assertRouteSecurity, type RouteUnderTest } from '../../helpers/security.ts';
+import { buildTestApp, type TestContext } from '../../helpers/test-app.ts';
+import { tokensPath } from '../../helpers/tokens.ts';
 
 let ctx: TestContext;
 before(async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { seedSampleBody } from './helpers/fixtures.ts';
-import { createMdmUser, createOrg, createPolicy, type TestOrg } from './helpers/factories.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
-import { errorPaths, tokensPath } from './helpers/tokens.ts';
+import { seedSampleBody } from '../../helpers/fixtures.ts';
+import { createMdmUser, createOrg, createPolicy, type TestOrg } from '../../helpers/factories.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
+import { errorPaths, tokensPath } from '../../helpers/tokens.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

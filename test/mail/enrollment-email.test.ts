@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeHtml, safeHref } from '../src/lib/html.ts';
-import { renderEnrollmentEmail, type EnrollmentEmailInput } from '../src/mail/enrollment-email.ts';
-import { formatExpiry, LANGUAGES, MESSAGES, type Lang } from '../src/mail/i18n.ts';
-import { PLATFORMS } from '../src/platforms/platforms.ts';
+import { escapeHtml, safeHref } from '../../src/lib/html.ts';
+import { renderEnrollmentEmail, type EnrollmentEmailInput } from '../../src/mail/enrollment-email.ts';
+import { formatExpiry, LANGUAGES, MESSAGES, type Lang } from '../../src/mail/i18n.ts';
+import { PLATFORMS } from '../../src/platforms/platforms.ts';
 
 const HOSTILE = '<script>alert(1)</script> & "quotes"';
 const EXPIRE_AT = new Date('2025-03-05T14:30:00Z');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createOrg, type TestOrg } from './helpers/factories.ts';
-import { ISO_MS } from './helpers/assertions.ts';
-import { assertRouteSecurity } from './helpers/security.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
+import { createOrg, type TestOrg } from '../../helpers/factories.ts';
+import { ISO_MS } from '../../helpers/assertions.ts';
+import { assertRouteSecurity } from '../../helpers/security.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

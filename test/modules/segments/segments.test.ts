@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createOrg, type TestOrg } from './helpers/factories.ts';
-import { assertError, errorPaths, ISO_MS } from './helpers/assertions.ts';
-import { assertRouteSecurity } from './helpers/security.ts';
-import { buildTestApp, call, type Json, type TestContext } from './helpers/test-app.ts';
+import { createOrg, type TestOrg } from '../../helpers/factories.ts';
+import { assertError, errorPaths, ISO_MS } from '../../helpers/assertions.ts';
+import { assertRouteSecurity } from '../../helpers/security.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
 
 let ctx: TestContext;
 let a: TestOrg;
@@ -151,52 +151,6 @@ describe('segments: validation', () => {
     assertError(await get(a, MISSING_ID), 404, 3001);
     assertError(await put(a, MISSING_ID, { name: 'x' }), 404, 3001);
     assertError(await del(a, MISSING_ID), 404, 3001);
-  });
-});
-
-describe('segments: listing', () => {
-  let org: TestOrg;
-  before(async () => {
-    org = await createOrg(ctx);
-    const ids: Record<string, number> = {};
-    for (const name of ['charlie', 'alpha', 'bravo']) {
-      ctx.clock.advance(1_000);
-      ids[name] = (await seg(org, name)).id;
-    }
-    ctx.clock.advance(1_000);
-    await put(org, ids.alpha!, { parentId: ids.bravo! });
-  });
-  const names = (res: Json) => res.body.data.items.map((s: Seg) => s.name);
-
-  test('newest first by default', async () => {
-    const res = await list(org);
-    assert.deepEqual(names(res), ['bravo', 'alpha', 'charlie']);
-    assert.equal(res.body.data.totalDocs, 3);
-    for (const item of res.body.data.items) assert.deepEqual(Object.keys(item).sort(), KEYS);
-  });
-
-  test('each sort field, both directions', async () => {
-    const cases: Record<string, string[]> = {
-      createdAt: ['charlie', 'alpha', 'bravo'],
-      updatedAt: ['charlie', 'bravo', 'alpha'],
-      name: ['alpha', 'bravo', 'charlie'],
-    };
-    for (const [field, ascending] of Object.entries(cases)) {
-      assert.deepEqual(names(await list(org, `?sort=${field}:asc`)), ascending, `${field}:asc`);
-      assert.deepEqual(names(await list(org, `?sort=${field}:desc`)), [...ascending].reverse(), `${field}:desc`);
-    }
-    assert.deepEqual(errorPaths(await list(org, '?sort=parentId')), ['query.sort']);
-  });
-
-  test('pagination edges', async () => {
-    const one = await list(org, '?limit=1&page=2');
-    assert.deepEqual(names(one), ['alpha']);
-    assert.equal(one.body.data.totalPages, 3);
-    const past = await list(org, '?page=5');
-    assert.deepEqual(past.body.data.items, []);
-    assert.equal(past.body.data.totalDocs, 3);
-    assert.equal((await list(org, '?limit=500')).body.data.items.length, 3);
-    assert.deepEqual(errorPaths(await list(org, '?limit=501')), ['query.limit']);
   });
 });
 

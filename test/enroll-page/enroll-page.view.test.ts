@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { renderEnrollPage, type EnrollPageInput } from '../src/enroll-page/enroll-page.view.ts';
-import { escapeHtml } from '../src/lib/html.ts';
-import { LANGUAGES, MESSAGES, type Lang } from '../src/mail/i18n.ts';
-import { PLATFORMS } from '../src/platforms/platforms.ts';
+import { renderEnrollPage, type EnrollPageInput } from '../../src/enroll-page/enroll-page.view.ts';
+import { escapeHtml } from '../../src/lib/html.ts';
+import { LANGUAGES, MESSAGES, type Lang } from '../../src/mail/i18n.ts';
+import { PLATFORMS } from '../../src/platforms/platforms.ts';
 
 const EXPIRE_AT = new Date('2025-03-05T14:30:00Z');
 const LOCALES: Record<Lang, string> = { en: 'en-GB', es: 'es-ES', fr: 'fr-FR', de: 'de-DE', it: 'it-IT', pt: 'pt-PT' };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MESSAGES } from '../src/mail/i18n.ts';
-import { createMdmUser, createOrg, type TestOrg } from './helpers/factories.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
-import { createToken, tokensPath } from './helpers/tokens.ts';
+import { MESSAGES } from '../../src/mail/i18n.ts';
+import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts';
+import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
+import { createToken, tokensPath } from '../helpers/tokens.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

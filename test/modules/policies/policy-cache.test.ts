@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts';
-import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
-import { createToken, tokensPath } from '../helpers/tokens.ts';
+import { createMdmUser, createOrg, type TestOrg } from '../../helpers/factories.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
+import { createToken, tokensPath } from '../../helpers/tokens.ts';
 
 /**
  * Token views embed policies from a per-process cache, used only while the process hears the

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CODE_ALPHABET } from '../src/lib/secrets.ts';
-import { seedSampleBody } from './helpers/fixtures.ts';
-import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocation, type TestOrg } from './helpers/factories.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
-import { APPLE_TOKEN_KEYS, WINDOWS_TOKEN_KEYS, createToken, errorPaths, tokensPath } from './helpers/tokens.ts';
+import { CODE_ALPHABET } from '../../../src/lib/secrets.ts';
+import { seedSampleBody } from '../../helpers/fixtures.ts';
+import { createMdmUser, createOrg, createPolicy, createSegment, createVppLocation, type TestOrg } from '../../helpers/factories.ts';
+import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
+import { APPLE_TOKEN_KEYS, WINDOWS_TOKEN_KEYS, createToken, errorPaths, tokensPath } from '../../helpers/tokens.ts';
 
 let ctx: TestContext;
 let a: TestOrg;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createContainer } from '../src/container.ts';
-import { createSmtpMailer } from '../src/mail/mailer.ts';
-import { createMdmUser, createOrg, type TestOrg } from './helpers/factories.ts';
-import { createTestSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
-import { buildTestApp, call, type TestContext } from './helpers/test-app.ts';
-import { createToken, tokensPath } from './helpers/tokens.ts';
+import { createContainer } from '../../src/container.ts';
+import { createSmtpMailer } from '../../src/mail/mailer.ts';
+import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts';
+import { createTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
+import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
+import { createToken, tokensPath } from '../helpers/tokens.ts';
 
 let ctx: TestContext;
 let smtp: TestSmtpServer;
