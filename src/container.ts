@@ -1,6 +1,8 @@
 import { createAuthenticator } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import { createStatisticsRefresher } from './db/planner-statistics.ts';
+import { mdmUsers } from './db/schema.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './lib/clock.ts';
 import { createEnrollPageService } from './enroll-page/enroll-page.service.ts';
@@ -62,7 +64,15 @@ export function createContainer(deps: ContainerDeps) {
   // The sender is woken by the lifecycle after a commit that queued mail, and reports each
   // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
   const emailLimits = createEmailLimits({ resendCooldownSeconds: config.emailResendCooldownSeconds, dailyCapPerOrganization: config.emailDailyCapPerOrganization });
-  const tokenLifecycle = createTokenLifecycle({ database, clock, publicUrl: config.publicUrl, onEmailQueued: () => outbox.wake(), emailLimits });
+  const statistics = createStatisticsRefresher(database.db, deps.log ?? silent);
+  const tokenLifecycle = createTokenLifecycle({
+    database,
+    clock,
+    publicUrl: config.publicUrl,
+    onEmailQueued: () => outbox.wake(),
+    onUsersCreated: (count) => statistics.afterBulkInsert(mdmUsers, count),
+    emailLimits,
+  });
   const outbox = createOutboxSender({
     database,
     clock,
@@ -100,6 +110,8 @@ export function createContainer(deps: ContainerDeps) {
     config: deps.config,
     database,
     clock,
+    /** Background ANALYZEs after bulk loads: awaited before the database closes. */
+    statistics,
     auth,
     apiKeys,
     consoleSessions: createConsoleSessionsService({ database, clock, auth }),

@@ -84,6 +84,7 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
         await jobs.stop();
         await stopWatchingKeys();
         await stopWatchingPolicies();
+        await container.statistics.settled();
         await database.close();
       })()),
   };

@@ -38,6 +38,7 @@ export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mai
     db,
     close: async () => {
       await app.close();
+      await container.statistics.settled();
       await db.drop();
     },
   };

@@ -90,7 +90,15 @@ export interface BulkResult {
 
 const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
 
-export function createTokenLifecycle(deps: { database: Database; clock: Clock; publicUrl: string; onEmailQueued?: () => void; emailLimits: EmailLimits }) {
+export function createTokenLifecycle(deps: {
+  database: Database;
+  clock: Clock;
+  publicUrl: string;
+  onEmailQueued?: () => void;
+  /** After a commit that created `count` MDM users (a bulk): large loads refresh the planner's statistics. */
+  onUsersCreated?: (count: number) => void;
+  emailLimits: EmailLimits;
+}) {
   const db = deps.database.db;
   const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
   const render = async (tx: Executor, organizationId: string, platform: Platform, row: TokenRow, view: { now: Date; publicUrl: string }, loaded?: LoadedReferences) =>
@@ -140,6 +148,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
       const now = deps.clock.now();
       const org = auth.organization;
       const request = { organizationId: org.id, scope: `${platform}:bulk`, key: idempotencyKey, body: { userEmails, ...input } };
+      let usersCreated = 0;
       const result = await idempotent(db, now, request, async (tx) => {
         await loadReferences(tx, org.id, platform, input);
         checkPlanAllows(auth, platform);
@@ -167,6 +176,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
           if (missing.length > 0) {
             const newUsers = missing.map((email) => ({ id: newId(), organizationId: org.id, email, name: '', language: input.language ?? null, tags: [], createdAt: now, updatedAt: now }));
             for (const u of await refs.insertUsers(org.id, newUsers)) users.set(u.email, u);
+            usersCreated = users.size - (emails.length - missing.length);
             // Emails a concurrent request took in between: use its users, do not duplicate them.
             const taken = missing.filter((e) => !users.has(e));
             if (taken.length > 0) for (const u of await refs.liveUsersByEmails(org.id, taken)) users.set(u.email, u);
@@ -183,6 +193,7 @@ export function createTokenLifecycle(deps: { database: Database; clock: Clock; p
         return { total: userEmails.length, success, fail: userEmails.length - success, results };
       });
       if (input.sendEmail) deps.onEmailQueued?.();
+      if (usersCreated > 0) deps.onUsersCreated?.(usersCreated);
       return result;
     },
 
