@@ -29,6 +29,7 @@ import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
 import { registerJsonBodyParser } from './plugins/json-body.ts';
+import { KEY_QUEUE_LENGTH, registerKeyConcurrency } from './plugins/key-concurrency.ts';
 import { genRequestId } from './plugins/request-id.ts';
 import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/security-headers.ts';
 import { serverTimeouts } from './plugins/server-timeouts.ts';
@@ -89,6 +90,7 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
   const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
   await limits.registerAfterAuth(app);
+  registerKeyConcurrency(app, { perKey: config.maxConcurrentRequestsPerKey, queue: KEY_QUEUE_LENGTH });
 
   await app.register(swagger, {
     openapi: {

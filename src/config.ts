@@ -42,6 +42,8 @@ export interface Config {
   rateLimitUnauthenticatedPerMinute: number;
   /** The rate limit's window: a minute; only tests shorten it. */
   rateLimitWindowMs: number;
+  /** Requests of one API key served at once by one process (the next wait their turn); 0: no bound. */
+  maxConcurrentRequestsPerKey: number;
   /**
    * Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed; empty:
    * none is, and the client address is the connection's.
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     rateLimitUnauthenticatedPerMinute: integer(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),
     rateLimitWindowMs: 60_000,
+    maxConcurrentRequestsPerKey: integer(env, 'MAX_CONCURRENT_REQUESTS_PER_KEY', 2, 0, 10_000),
     trustProxy: proxies(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
