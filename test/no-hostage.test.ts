@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { startHealthzProbe } from '../bench/healthz-probe.ts';
 import { demoKey, http, stopServer } from './faults/fault-helpers.ts';
 import { runCli, startServerProcess, type ServerProcess } from './helpers/processes.ts';
 import { createTestDatabase, TEST_DB_KIND } from './helpers/test-db.ts';
@@ -75,7 +76,6 @@ describe('no request holds the others hostage', () => {
     const searches = Array.from({ length: 6 }, async () => {
       while (!loadDone) searchStatuses.push((await http(server.url, 'GET', slowSearch, { key: viewer, timeoutMs: 120_000 })).status);
     });
-    const health: number[] = [];
     const otherOrg: number[] = [];
     const failures: string[] = [];
     const probe = async (into: number[], path: string, key: string | undefined, everyMs: number) => {
@@ -86,22 +86,26 @@ describe('no request holds the others hostage', () => {
         await new Promise((r) => setTimeout(r, everyMs));
       }
     };
-    const probeHealth = probe(health, '/healthz', undefined, 50);
+    // /healthz is timed from a thread of its own, so the six search loops and the bulk this
+    // process drives do not add their own event loop's delays to the server's answer.
+    const probeHealth = startHealthzProbe(server.url, 50);
     const probeOther = probe(otherOrg, '/v1/organizations/other-org/mdm/users', otherKey, 200);
     const done = await bulk;
-    await Promise.all([...searches, probeHealth, probeOther]);
+    const healthz = await probeHealth.stop();
+    await Promise.all([...searches, probeOther]);
 
     console.log(
       `no-hostage (${TEST_DB_KIND}): bulk ${Math.round(done.ms)} ms; ${searchStatuses.length} searches; ` +
-        `/healthz n=${health.length} median ${median(health)} ms max ${max(health)} ms; ` +
+        `/healthz n=${healthz.samples} median ${healthz.p50} ms p99 ${healthz.p99} ms max ${healthz.max} ms; ` +
         `other organization n=${otherOrg.length} median ${median(otherOrg)} ms max ${max(otherOrg)} ms`,
     );
     assert.deepEqual(failures, [], `every probe answered 200; the server said:\n${server.output().slice(-3000)}`);
     assert.equal(done.status, 200);
     assert.equal(done.body.data.success, 10_000);
     assert.ok(searchStatuses.length >= 6 && searchStatuses.every((s) => s === 200), `searches: ${searchStatuses.join(',')}`);
-    assert.ok(health.length >= 3, 'healthz was sampled during the load');
-    assert.ok(max(health) <= HEALTHZ_BOUND_MS, `/healthz took up to ${max(health)} ms under load`);
+    assert.ok(healthz.samples >= 3, 'healthz was sampled during the load');
+    assert.equal(healthz.failures, 0, 'every /healthz answered 200');
+    assert.ok(healthz.max <= HEALTHZ_BOUND_MS, `/healthz took up to ${healthz.max} ms under load`);
     assert.ok(max(otherOrg) <= OTHER_ORG_BOUND_MS, `another organization waited up to ${max(otherOrg)} ms`);
   });
 
