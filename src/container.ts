@@ -20,6 +20,7 @@ import { createTokenQueries } from './modules/enrollment-tokens/token-queries.se
 import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
+import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
@@ -60,6 +61,8 @@ export function createContainer(deps: ContainerDeps) {
   const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
   // Token views embed policies from a cache that server processes keep while they hear policy changes.
   const policyCache = createPolicyCache({ database });
+  // Which webhook endpoints want an organization's events, kept the same way (most have none).
+  const webhookEndpoints = createEndpointCache({ database });
   const tokens = createTokenQueries({ database, clock, publicUrl: config.publicUrl, policyCache });
   // The sender is woken by the lifecycle after a commit that queued mail, and reports each
   // delivery back to it: both ends are wired here, so mail/ imports nothing of the module.
@@ -68,6 +71,7 @@ export function createContainer(deps: ContainerDeps) {
   const tokenLifecycle = createTokenLifecycle({
     database,
     clock,
+    webhookEndpoints: webhookEndpoints.enabled,
     publicUrl: config.publicUrl,
     onEmailQueued: () => outbox.wake(),
     onUsersCreated: (count) => statistics.afterBulkInsert(mdmUsers, count),
@@ -119,6 +123,7 @@ export function createContainer(deps: ContainerDeps) {
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
     policyCache,
+    webhookEndpoints,
     vppLocations: createVppLocationsService({ database, clock }),
     segments: createSegmentsService({ database, clock }),
     enterprises: createEnterprisesService({ database }),

@@ -64,6 +64,7 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
   const container = createContainer({ config, database, clock: systemClock, log, secretKey });
   const stopWatchingKeys = await container.auth.watchChanges();
   const stopWatchingPolicies = await container.policyCache.watchChanges();
+  const stopWatchingEndpoints = await container.webhookEndpoints.watchChanges();
   const app = await buildApp({ container, logger: log, ...options });
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
@@ -84,6 +85,7 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
         await jobs.stop();
         await stopWatchingKeys();
         await stopWatchingPolicies();
+        await stopWatchingEndpoints();
         await container.statistics.settled();
         await database.close();
       })()),

@@ -3,7 +3,8 @@ import type { Executor } from '../db/client.ts';
 import { enrollmentTokens, mdmUsers, type TokenState } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { effectiveState } from '../modules/enrollment-tokens/token-state.ts';
-import { enabledEndpoints, insertDeliveries, type NewWebhookDelivery } from './webhooks.repo.ts';
+import type { EndpointLookup } from './endpoint-cache.ts';
+import { enabledEndpoints, insertDeliveries, type EnabledEndpoint, type NewWebhookDelivery } from './webhooks.repo.ts';
 
 export const WEBHOOK_EVENT_TYPES = [
   'enrollmentToken.created',
@@ -58,7 +59,8 @@ export interface WebhookPayload {
   };
 }
 
-type TokenSnapshot = {
+/** What a webhook's payload shows of its token: read back for a change, known beforehand for a new token. */
+export type TokenSnapshot = {
   id: string;
   platform: string;
   state: string;
@@ -128,27 +130,43 @@ export function toPayload(type: WebhookEventType, organizationId: string, event:
  * Queues the webhook deliveries of token audit events, in the caller's transaction (the outbox
  * pattern: a committed change always has its deliveries, a rolled-back one never does).
  * Events that are not webhook events cost nothing; an organization without enabled endpoints
- * costs one indexed read; a bulk of 10,000 is one read of the tokens and a few multi-row inserts.
+ * costs one indexed read (none with the endpoint cache); a bulk of 10,000 is one read of the
+ * tokens and a few multi-row inserts.
  */
-export async function enqueueWebhookEvents(db: Executor, organizationId: string, events: readonly TokenAuditEvent[]): Promise<void> {
-  const mapped = events.flatMap((event) => {
+export async function enqueueWebhookEvents(db: Executor, organizationId: string, events: readonly TokenAuditEvent[], endpointsOf: EndpointLookup = enabledEndpoints): Promise<void> {
+  const wanted = webhookEvents(events);
+  if (wanted.length === 0) return;
+  const endpoints = await endpointsOf(db, organizationId);
+  if (!endpoints.some((e) => wanted.some(({ type }) => e.events.includes(type)))) return;
+  const tokens = await tokenSnapshots(db, organizationId, [...new Set(wanted.map(({ event }) => event.tokenId))]);
+  await insertDeliveries(db, webhookDeliveryRows(organizationId, events, endpoints, tokens));
+}
+
+/** The audit events that are webhook events, with their webhook type. */
+function webhookEvents(events: readonly TokenAuditEvent[]): Array<{ event: TokenAuditEvent; type: WebhookEventType }> {
+  return events.flatMap((event) => {
     const type = FROM_AUDIT[event.type];
     return type ? [{ event, type }] : [];
   });
-  if (mapped.length === 0) return;
-  const endpoints = await enabledEndpoints(db, organizationId);
-  if (endpoints.length === 0) return;
-  const wanted = mapped.filter(({ type }) => endpoints.some((e) => e.events.includes(type)));
-  if (wanted.length === 0) return;
+}
 
-  const tokens = await tokenSnapshots(db, organizationId, [...new Set(wanted.map(({ event }) => event.tokenId))]);
+/**
+ * The deliveries of `events` to the endpoints that want them: one row per event and endpoint,
+ * its payload built from the token as `tokens` shows it. Events of tokens not in `tokens` get none.
+ */
+export function webhookDeliveryRows(
+  organizationId: string,
+  events: readonly TokenAuditEvent[],
+  endpoints: readonly EnabledEndpoint[],
+  tokens: ReadonlyMap<string, TokenSnapshot>,
+): NewWebhookDelivery[] {
   const rows: NewWebhookDelivery[] = [];
-  for (const { event, type } of wanted) {
+  for (const { event, type } of webhookEvents(events)) {
     const token = tokens.get(event.tokenId);
-    if (!token) continue;
+    const to = endpoints.filter((e) => e.events.includes(type));
+    if (!token || to.length === 0) continue;
     const payload = JSON.stringify(toPayload(type, organizationId, event, token));
-    for (const endpoint of endpoints) {
-      if (!endpoint.events.includes(type)) continue;
+    for (const endpoint of to) {
       rows.push({
         organizationId,
         id: newId(),
@@ -164,5 +182,5 @@ export async function enqueueWebhookEvents(db: Executor, organizationId: string,
       });
     }
   }
-  await insertDeliveries(db, rows);
+  return rows;
 }

@@ -84,7 +84,9 @@ export function createWebhooksRepo(db: Executor) {
 }
 
 /** The enabled endpoints of an organization: one read of the primary key's organization prefix. */
-export async function enabledEndpoints(db: Executor, organizationId: string): Promise<Array<Pick<WebhookEndpointRecord, 'id' | 'events'>>> {
+export type EnabledEndpoint = Pick<WebhookEndpointRecord, 'id' | 'events'>;
+
+export async function enabledEndpoints(db: Executor, organizationId: string): Promise<EnabledEndpoint[]> {
   return db
     .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
     .from(webhookEndpoints)

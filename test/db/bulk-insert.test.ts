@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
-import { insertRows, insertRowsReturning } from '../../src/db/bulk-insert.ts';
+import { eq, inArray } from 'drizzle-orm';
+import { dependentRows, insertRows, insertRowsReturning } from '../../src/db/bulk-insert.ts';
 import { mdmUsers, tokenEvents } from '../../src/db/schema.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { createOrg, type TestOrg } from '../helpers/factories.ts';
@@ -73,5 +73,39 @@ describe('insertRowsReturning and insertRows: many rows as one JSON parameter', 
       ['fresh@example.com'],
     );
     await assert.rejects(insertRowsReturning(db, mdmUsers, [user('many.1@example.com')]), (error: Error & { cause?: { code?: string } }) => error.cause?.code === '23505');
+  });
+
+  test('dependent rows go in the same statement, only with the parents it inserted, across statement sizes', async () => {
+    const db = ctx.container.database.db;
+    const taken = await insertRowsReturning(db, mdmUsers, [user('taken.0@example.com'), user('taken.1@example.com')]);
+    // 700 parents (two statements of 500), two of which collide with existing emails.
+    const parents = Array.from({ length: 700 }, (_, i) => user(i === 3 || i === 650 ? `taken.${i === 3 ? 0 : 1}@example.com` : `parent.${i}@example.com`));
+    const at = new Date('2026-11-30T10:00:00.000Z');
+    const events = parents.flatMap((p) => [
+      { organizationId: a.org.id, tokenId: p.id, type: 'created', actorKeyId: null, at, changes: { email: p.email } },
+      { organizationId: a.org.id, tokenId: p.id, type: 'email.queued', actorKeyId: null, at },
+    ]);
+    const inserted = await insertRowsReturning(db, mdmUsers, parents, { onConflictDoNothing: true, dependents: [dependentRows(tokenEvents, events, 'tokenId')] });
+    assert.equal(inserted.length, 698);
+    const skipped = new Set([parents[3]!.id, parents[650]!.id]);
+    assert.ok(inserted.every((row) => !skipped.has(row.id)));
+    const written = await db.select().from(tokenEvents).where(inArray(tokenEvents.tokenId, parents.map((p) => p.id)));
+    assert.equal(written.length, 698 * 2, 'two per inserted parent, none for the two skipped');
+    assert.ok(written.every((e) => !skipped.has(e.tokenId)));
+    const first = written.filter((e) => e.tokenId === parents[0]!.id).sort((x, y) => Number(x.id) - Number(y.id));
+    assert.deepEqual(first.map((e) => [e.type, e.changes]), [['created', { email: 'parent.0@example.com' }], ['email.queued', {}]], 'in the order given, with the table defaults');
+    assert.equal(taken.length, 2);
+  });
+
+  test('a failing dependent fails the whole statement: no parent is left without its rows', async () => {
+    const db = ctx.container.database.db;
+    const parent = user('atomic@example.com');
+    // An event without its type breaks NOT NULL, in the statement that inserts the parent.
+    const bad = { organizationId: a.org.id, tokenId: parent.id, type: null as unknown as string, actorKeyId: null, at: new Date() };
+    await assert.rejects(
+      insertRowsReturning(db, mdmUsers, [parent], { dependents: [dependentRows(tokenEvents, [bad], 'tokenId')] }),
+      (error: Error & { cause?: { code?: string } }) => error.cause?.code === '23502',
+    );
+    assert.equal((await db.select().from(mdmUsers).where(eq(mdmUsers.id, parent.id))).length, 0, 'the parent was not kept');
   });
 });

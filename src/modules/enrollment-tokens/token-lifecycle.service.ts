@@ -6,13 +6,18 @@ import type { EmailLimits } from '../../limits/email-limits.ts';
 import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { idempotent } from '../../lib/idempotency.ts';
 import { newId } from '../../lib/ids.ts';
+import { dependentRows } from '../../db/bulk-insert.ts';
+import { emailOutbox, tokenEvents, webhookDeliveries } from '../../db/schema.ts';
 import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
+import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
+import { webhookDeliveryRows, type TokenSnapshot } from '../../webhooks/webhook-events.ts';
+import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
 import type { DeliveryEvent } from '../../mail/recipient-token.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import { createTokenEventsRepo, type NewTokenEvent, type TokenEventType } from './token-events.repo.ts';
 import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
-import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges } from './token-rules.ts';
+import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges, type NewTokenRow } from './token-rules.ts';
 import { effectiveState, type TokenState } from './token-state.ts';
 import { createTokenRepo, sweepExpiredTokens, type TokenRecord, type TokenRow } from './token.repo.ts';
 import { renderRows, type LoadedReferences, type TokenView } from './token.views.ts';
@@ -31,11 +36,8 @@ export type TokenTransition =
   | { tokenId: string; type: Exclude<TokenEventType, 'email.queued'>; actorKeyId: string | null; at: Date; changes: Record<string, unknown> }
   | { tokenId: string; type: 'email.queued'; actorKeyId: string | null; at: Date; recipient: string };
 
-/**
- * The single place a transition is recorded: its audit event, and for an email its outbox row,
- * in `tx` (the transaction of the change itself). Returns the outbox rows it queued.
- */
-async function recordTransitions(tx: Executor, organizationId: string, events: TokenTransition[]): Promise<NewOutboxRecord[]> {
+/** What transitions write: their audit events, and an outbox row for each queued email. */
+function transitionRows(organizationId: string, events: TokenTransition[]): { trail: NewTokenEvent[]; emails: NewOutboxRecord[] } {
   const emails: NewOutboxRecord[] = [];
   const trail: NewTokenEvent[] = events.map((event) => {
     if (event.type !== 'email.queued') return event;
@@ -44,9 +46,46 @@ async function recordTransitions(tx: Executor, organizationId: string, events: T
     emails.push(email);
     return { ...rest, changes: { emailId: email.id } };
   });
+  return { trail, emails };
+}
+
+/**
+ * The single place a transition of an existing token is recorded: its audit event, and for an
+ * email its outbox row, in `tx` (the transaction of the change itself). Returns the outbox rows
+ * it queued. New tokens are recorded with their insert (insertIssued), from the same rows.
+ */
+async function recordTransitions(tx: Executor, organizationId: string, events: TokenTransition[], endpointsOf?: EndpointLookup): Promise<NewOutboxRecord[]> {
+  const { trail, emails } = transitionRows(organizationId, events);
   if (emails.length > 0) await createOutboxRepo(tx).enqueue(organizationId, emails);
-  await createTokenEventsRepo(tx).append(organizationId, trail);
+  await createTokenEventsRepo(tx).append(organizationId, trail, endpointsOf);
   return emails;
+}
+
+/**
+ * New tokens and everything their creation records, written together: each statement inserts
+ * up to 500 tokens with their `created` events, their `email.queued` events and outbox emails
+ * when `sendEmail`, and their webhook deliveries, so one token costs one round trip. The
+ * answer comes from RETURNING; the events and deliveries are built from the rows beforehand.
+ */
+async function insertIssued(
+  tx: Executor,
+  args: { organizationId: string; platform: Platform; actorKeyId: string; now: Date; rows: NewTokenRow[]; recipients: string[]; endpointsOf: EndpointLookup },
+): Promise<{ tokens: TokenRecord[]; emails: Map<string, NewOutboxRecord> }> {
+  const { organizationId, platform, actorKeyId, now, rows, recipients } = args;
+  const created = rows.map((t): TokenTransition => ({ tokenId: t.id, type: 'created', actorKeyId, at: now, changes: createdChanges(t) }));
+  const queued = rows.flatMap((t, k): TokenTransition[] => (t.sendEmail ? [{ tokenId: t.id, type: 'email.queued', actorKeyId, at: now, recipient: recipients[k]! }] : []));
+  const { trail, emails } = transitionRows(organizationId, [...created, ...queued]);
+  const endpoints = await args.endpointsOf(tx, organizationId);
+  const snapshots = new Map<string, TokenSnapshot>(
+    endpoints.length === 0 ? [] : rows.map((t, k) => [t.id, { ...t, email: recipients[k] ?? null }]),
+  );
+  const deliveries = webhookDeliveryRows(organizationId, trail, endpoints, snapshots);
+  const tokens = await insertTokenRows(tx, platform, organizationId, rows, [
+    dependentRows(tokenEvents, trail.map((e) => ({ ...e, organizationId })), 'tokenId'),
+    dependentRows(emailOutbox, emails, 'tokenId'),
+    dependentRows(webhookDeliveries, deliveries, 'tokenId'),
+  ]);
+  return { tokens, emails: new Map(emails.map((e) => [e.tokenId, e])) };
 }
 
 /** The delivery block of a token whose email was just queued. */
@@ -98,8 +137,11 @@ export function createTokenLifecycle(deps: {
   /** After a commit that created `count` MDM users (a bulk): large loads refresh the planner's statistics. */
   onUsersCreated?: (count: number) => void;
   emailLimits: EmailLimits;
+  /** Which webhook endpoints want an organization's events (the process's cache); read each time without it. */
+  webhookEndpoints?: EndpointLookup;
 }) {
   const db = deps.database.db;
+  const endpointsOf = deps.webhookEndpoints ?? enabledEndpoints;
   const base = () => ({ now: deps.clock.now(), publicUrl: deps.publicUrl });
   const render = async (tx: Executor, organizationId: string, platform: Platform, row: TokenRow, view: { now: Date; publicUrl: string }, loaded?: LoadedReferences) =>
     (await renderRows(tx, organizationId, platform, [row], view, loaded))[0]!;
@@ -127,13 +169,11 @@ export function createTokenLifecycle(deps: {
         checkPlanAllows(auth, platform);
         if ((await remainingCapacity(tx, auth, view.now)) < 1) throw new AppError('LIMIT_EXCEEDED');
         const enterprise = await enterpriseOf(tx, org.id, platform);
-        const [token] = await insertTokenRows(tx, platform, org.id, [newTokenRow(platform, org, enterprise.id, user, input, view.now)]);
-        if (token!.sendEmail) await deps.emailLimits.beforeQueue(tx, org.id, 1, view.now);
-        const [email] = await recordTransitions(tx, org.id, [
-          { tokenId: token!.id, type: 'created', actorKeyId: auth.keyId, at: view.now, changes: createdChanges(token!) },
-          ...(token!.sendEmail ? [{ tokenId: token!.id, type: 'email.queued' as const, actorKeyId: auth.keyId, at: view.now, recipient: user.email }] : []),
-        ]);
-        return render(tx, org.id, platform, { token: token!, userEmail: user.email, email: email ? queuedEmail(email) : null }, view, loaded);
+        if (input.sendEmail) await deps.emailLimits.beforeQueue(tx, org.id, 1, view.now);
+        const row = newTokenRow(platform, org, enterprise.id, user, input, view.now);
+        const { tokens, emails } = await insertIssued(tx, { organizationId: org.id, platform, actorKeyId: auth.keyId, now: view.now, rows: [row], recipients: [user.email], endpointsOf });
+        const email = emails.get(row.id);
+        return render(tx, org.id, platform, { token: tokens[0]!, userEmail: user.email, email: email ? queuedEmail(email) : null }, view, loaded);
       });
       if (input.sendEmail) deps.onEmailQueued?.();
       return answer;
@@ -182,11 +222,9 @@ export function createTokenLifecycle(deps: {
             if (taken.length > 0) for (const u of await refs.liveUsersByEmails(org.id, taken)) users.set(u.email, u);
           }
           const enterprise = await enterpriseOf(tx, org.id, platform);
-          const tokens = await insertTokenRows(tx, platform, org.id, emails.map((email) => newTokenRow(platform, org, enterprise.id, users.get(email)!, input, now)));
-          const created = tokens.map((t): TokenTransition => ({ tokenId: t.id, type: 'created', actorKeyId: auth.keyId, at: now, changes: createdChanges(t) }));
-          const queued = input.sendEmail ? tokens.map((t, k): TokenTransition => ({ tokenId: t.id, type: 'email.queued', actorKeyId: auth.keyId, at: now, recipient: emails[k]! })) : [];
-          await deps.emailLimits.beforeQueue(tx, org.id, queued.length, now);
-          await recordTransitions(tx, org.id, [...created, ...queued]);
+          if (input.sendEmail) await deps.emailLimits.beforeQueue(tx, org.id, emails.length, now);
+          const rows = emails.map((email) => newTokenRow(platform, org, enterprise.id, users.get(email)!, input, now));
+          const { tokens } = await insertIssued(tx, { organizationId: org.id, platform, actorKeyId: auth.keyId, now, rows, recipients: emails, endpointsOf });
           accepted.forEach((i, k) => (results[i]!.tokenId = tokens[k]!.id));
         }
         const success = accepted.length;
@@ -208,7 +246,7 @@ export function createTokenLifecycle(deps: {
         const set = patchToColumns(patch);
         const updated = await createTokenRepo(tx).updateOpen(org, platform, before.token.id, set, view.now);
         if (!updated) throw new AppError('TOKEN_NOT_PENDING', { data: { state: effectiveState(before.token.state, before.token.expireAt, view.now) } });
-        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes: updatedChanges(before.token, set) }]);
+        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes: updatedChanges(before.token, set) }], endpointsOf);
         return render(tx, org, platform, { ...before, token: updated }, view, loaded);
       });
     },
@@ -222,7 +260,7 @@ export function createTokenLifecycle(deps: {
         const revoked = await createTokenRepo(tx).revoke(org, platform, before.token.id, view.now);
         if (!revoked) return render(tx, org, platform, before, view);
         const from = effectiveState(before.token.state, before.token.expireAt, view.now);
-        await recordTransitions(tx, org, [{ tokenId: revoked.id, type: 'revoked', actorKeyId: auth.keyId, at: view.now, changes: { state: { from, to: 'DELETED' } } }]);
+        await recordTransitions(tx, org, [{ tokenId: revoked.id, type: 'revoked', actorKeyId: auth.keyId, at: view.now, changes: { state: { from, to: 'DELETED' } } }], endpointsOf);
         return render(tx, org, platform, { ...before, token: revoked }, view);
       });
     },
@@ -236,7 +274,7 @@ export function createTokenLifecycle(deps: {
         const state = effectiveState(row.token.state, row.token.expireAt, view.now);
         if (state !== 'PENDING' || !row.userEmail) throw new AppError('TOKEN_NOT_PENDING', { data: { state } });
         await deps.emailLimits.beforeResend(tx, org, row.token.id, view.now);
-        const [email] = await recordTransitions(tx, org, [{ tokenId: row.token.id, type: 'email.queued', actorKeyId: auth.keyId, at: view.now, recipient: row.userEmail }]);
+        const [email] = await recordTransitions(tx, org, [{ tokenId: row.token.id, type: 'email.queued', actorKeyId: auth.keyId, at: view.now, recipient: row.userEmail }], endpointsOf);
         return render(tx, org, platform, { ...row, email: queuedEmail(email!) }, view);
       });
       deps.onEmailQueued?.();
@@ -271,7 +309,7 @@ export function createTokenLifecycle(deps: {
             events.push({ tokenId: r.id, type: 'expired', actorKeyId: null, at: r.expireAt, changes: { state: { from: 'PENDING', to: 'EXPIRED' } } });
             byOrg.set(r.organizationId, events);
           }
-          for (const [org, events] of byOrg) await recordTransitions(tx, org, events);
+          for (const [org, events] of byOrg) await recordTransitions(tx, org, events, endpointsOf);
           return rows.length;
         });
         total += swept;
@@ -281,7 +319,7 @@ export function createTokenLifecycle(deps: {
 
     /** The outbox sender's report of a delivery, into the same trail (handed to mail/ by container.ts). */
     async recordDelivery(organizationId: string, event: DeliveryEvent): Promise<void> {
-      await recordTransitions(db, organizationId, [{ ...event, actorKeyId: null }]);
+      await recordTransitions(db, organizationId, [{ ...event, actorKeyId: null }], endpointsOf);
     },
   };
 }

@@ -7,6 +7,7 @@ import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
 import { DEFAULT_DURATION } from './token.schemas.ts';
+import type { DependentRows } from '../../db/bulk-insert.ts';
 import { createTokenRepo, type NewTokenRecord, type TokenRecord } from './token.repo.ts';
 import type { LoadedReferences } from './token.views.ts';
 
@@ -54,6 +55,10 @@ export async function remainingCapacity(db: Executor, auth: AuthContext, now: Da
   return Math.max(0, cap - (await repo.countOpen(auth.organization.id, now)));
 }
 
+/** A new token's row, with every field its creation records (createdChanges) and its webhook shows. */
+export type NewTokenRow = NewTokenRecord &
+  Pick<TokenRecord, 'id' | 'platform' | 'state' | 'mdmUserId' | 'displayName' | 'tags' | 'language' | 'expireAt' | 'policyAssignments' | 'segmentId' | 'sendEmail' | 'deviceId'>;
+
 export function newTokenRow(
   platform: Platform,
   org: AuthContext['organization'],
@@ -61,7 +66,7 @@ export function newTokenRow(
   user: Pick<MdmUserRecord, 'id' | 'language'>,
   input: TokenInput,
   now: Date,
-): NewTokenRecord {
+): NewTokenRow {
   const assignments = input.assignments ?? [];
   return {
     id: newId(),
@@ -97,14 +102,15 @@ export function newTokenRow(
 
 /**
  * Inserts the rows, drawing new codes and secrets for the few that collide with an open token,
- * and returns the stored rows (RETURNING) in the order given.
+ * and returns the stored rows (RETURNING) in the order given. `dependents` (the tokens' events,
+ * emails, deliveries) are written by the same statements, each with its token.
  */
-export async function insertTokenRows(db: Executor, platform: Platform, organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
+export async function insertTokenRows(db: Executor, platform: Platform, organizationId: string, rows: NewTokenRecord[], dependents: readonly DependentRows[] = []): Promise<TokenRecord[]> {
   const repo = createTokenRepo(db);
   const stored = new Map<string, TokenRecord>();
   let pending = rows;
   for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-    for (const row of await repo.insertMany(organizationId, pending)) stored.set(row.id, row);
+    for (const row of await repo.insertMany(organizationId, pending, dependents)) stored.set(row.id, row);
     pending = pending
       .filter((r) => !stored.has(r.id!))
       .map((r) => ({ ...r, enrollCode: randomCode(ENROLL_CODE_LENGTH), linkSecret: randomToken(LINK_SECRET_BYTES) }));
@@ -114,7 +120,7 @@ export async function insertTokenRows(db: Executor, platform: Platform, organiza
 }
 
 /** What the audit trail records of a new token. */
-export function createdChanges(token: TokenRecord): Record<string, unknown> {
+export function createdChanges(token: NewTokenRow): Record<string, unknown> {
   return {
     state: token.state,
     mdmUserId: token.mdmUserId,

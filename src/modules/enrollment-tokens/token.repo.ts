@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, ne, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
-import { insertRowsReturning } from '../../db/bulk-insert.ts';
+import { insertRowsReturning, type DependentRows } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
@@ -129,14 +129,15 @@ export function createTokenRepo(db: Executor) {
   return {
     /**
      * Inserts tokens, skipping rows that collide on a unique index (an enroll code already open
-     * elsewhere); the caller gives those new codes and tries again.
+     * elsewhere); the caller gives those new codes and tries again. `dependents` are written by
+     * the same statement, for the tokens it inserted.
      */
-    async insertMany(organizationId: string, rows: NewTokenRecord[]): Promise<TokenRecord[]> {
+    async insertMany(organizationId: string, rows: NewTokenRecord[], dependents: readonly DependentRows[] = []): Promise<TokenRecord[]> {
       return insertRowsReturning(
         db,
         enrollmentTokens,
         rows.map((r) => ({ ...r, organizationId })),
-        { onConflictDoNothing: true },
+        { onConflictDoNothing: true, dependents },
       );
     },
 
