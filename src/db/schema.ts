@@ -286,6 +286,40 @@ export const tokenCounts = pgTable(
 );
 
 /**
+ * One row per policy a token carries, so a policy-filtered page is a range of the primary key
+ * (created_at in either direction) and not a sort of every token with the policy. Kept by
+ * statement-level triggers on enrollment_tokens (migrations/0014), in the same transaction. The
+ * key INCLUDEs `deleted`, which Drizzle cannot declare: the migration holds the real key.
+ */
+export const tokenPolicies = pgTable(
+  'token_policies',
+  {
+    organizationId: id('organization_id').notNull(),
+    platform: text('platform').notNull(),
+    policyId: id('policy_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    tokenId: id('token_id').notNull(),
+    /** Stored state DELETED (EXPIRED is derived from the time and does not hide a token). */
+    deleted: boolean('deleted').notNull(),
+  },
+  (t) => [primaryKey({ name: 'token_policies_pk', columns: [t.organizationId, t.platform, t.policyId, t.createdAt, t.tokenId] })],
+);
+
+/** Exact totals of a policy filter, sharded and kept like tokenCounts (migrations/0014). */
+export const tokenPolicyCounts = pgTable(
+  'token_policy_counts',
+  {
+    organizationId: id('organization_id').notNull(),
+    platform: text('platform').notNull(),
+    policyId: id('policy_id').notNull(),
+    shard: integer('shard').notNull(),
+    total: bigint('total', { mode: 'number' }).notNull().default(0),
+    deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'token_policy_counts_pk', columns: [t.organizationId, t.platform, t.policyId, t.shard] })],
+);
+
+/**
  * One certificate authority per organization (src/pki/), made on first use. The private key is
  * PKCS#8 encrypted with the server key (AES-256-GCM, bound to the organization).
  */

@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
+import { policyLedList, policyPageIds, policyTotal } from './token-policy-list.repo.ts';
 import { stateSql } from './token-state.ts';
 
 export type TokenRecord = typeof enrollmentTokens.$inferSelect;
@@ -52,7 +53,9 @@ export interface TokenFilter {
  * List queries are built once per shape (filters present, sort) and database, so the SQL text
  * is not rebuilt per request. Unfiltered shapes are also named prepared statements, planned once
  * per connection. A policy filter's selectivity depends on its value, which a generic plan cannot
- * see (it may walk the whole date index): those shapes stay unnamed, planned for each value.
+ * see (it may walk the whole date index): those shapes stay unnamed, planned for each value,
+ * except the createdAt sort, which reads a range of the policy-led token_policies key whatever
+ * the value (token-policy-list.repo.ts) and is named too.
  */
 const preparedLists = new WeakMap<object, Map<string, ReturnType<typeof buildListStatements>>>();
 
@@ -95,29 +98,34 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
     'mdmUser.email': mdmUsers.email,
   };
   const order = orderColumn[sort.field];
+  // Drizzle binds a number as a parameter: the literal goes in as SQL (an integer from the set above).
+  const limit = literalLimit === undefined ? p('limit') : (sql.raw(String(literalLimit)) as unknown as Placeholder);
+  const byPolicyIndex = policyLedList(filter) && sort.field === 'createdAt';
   const idQuery = db.select({ pageId: enrollmentTokens.id }).from(enrollmentTokens);
-  const pageIds = (sort.field === 'mdmUser.email' ? idQuery.innerJoin(mdmUsers, userOfToken) : idQuery)
-    .where(where)
-    .orderBy(dir(order), dir(enrollmentTokens.id))
-    // Drizzle binds a number as a parameter: the literal goes in as SQL (an integer from the set above).
-    .limit(literalLimit === undefined ? p('limit') : (sql.raw(String(literalLimit)) as unknown as Placeholder))
-    .offset(p('offset'))
-    .as('page_ids');
+  const pageIds = byPolicyIndex
+    ? policyPageIds(db, filter.showDeleted, sort.direction, limit)
+    : (sort.field === 'mdmUser.email' ? idQuery.innerJoin(mdmUsers, userOfToken) : idQuery)
+        .where(where)
+        .orderBy(dir(order), dir(enrollmentTokens.id))
+        .limit(limit)
+        .offset(p('offset'))
+        .as('page_ids');
   const page = db
     .select(viewColumns)
     .from(enrollmentTokens)
     .innerJoin(pageIds, eq(pageIds.pageId, enrollmentTokens.id))
     .leftJoin(mdmUsers, userOfToken)
     .orderBy(dir(order), dir(enrollmentTokens.id));
-  // Without a filter the exact total comes from the trigger-kept counters, not from counting.
-  const count =
-    filter.mdmUserId || filter.policyId
+  // Without a filter, or with a policy alone, the exact total comes from the trigger-kept counters, not from counting.
+  const count = policyLedList(filter)
+    ? policyTotal(db, filter.showDeleted)
+    : filter.mdmUserId || filter.policyId
       ? db.select({ n: sql<string>`count(*)` }).from(enrollmentTokens).where(where)
       : db
           .select({ n: filter.showDeleted ? sql<string>`coalesce(sum(${tokenCounts.total}), 0)` : sql<string>`coalesce(sum(${tokenCounts.total} - ${tokenCounts.deleted}), 0)` })
           .from(tokenCounts)
           .where(and(eq(tokenCounts.organizationId, p('org')), eq(tokenCounts.platform, p('platform'))));
-  if (filter.policyId) return { page, count };
+  if (filter.policyId && !byPolicyIndex) return { page, count };
   // The count does not depend on the page size: one statement for all sizes.
   return { page: page.prepare(`tokens_page_${name}`), count: count.prepare(`tokens_count_${name.replace(/_[^_]+$/, '')}`) };
 }
