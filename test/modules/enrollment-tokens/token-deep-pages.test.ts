@@ -167,7 +167,7 @@ describe('deep token pages from marks', () => {
     const changes: Array<[string, () => Promise<void>]> = [
       ['create', async () => void (await createToken(ctx, org.adminKey, org.org.id, 'windows', { mdmUserId: userA, sendEmail: false, displayName: 'Device 0' }))],
       ['update', async () => {
-        const [{ id }] = (await walk(shape, page + 1, 1)).ids.map((id) => ({ id }));
+        const id = (await walk(shape, page + 1, 1)).ids[0]!;
         ctx.clock.advance(1000);
         const res = await call(ctx.app, org.adminKey, { method: 'PUT', url: `${path}/${id}`, payload: { tags: ['moved'] } });
         assert.equal(res.status, 200, JSON.stringify(res.body));
