@@ -281,6 +281,8 @@ export const tokenCounts = pgTable(
     shard: integer('shard').notNull(),
     total: bigint('total', { mode: 'number' }).notNull().default(0),
     deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
+    /** Rows touched by committed changes: summed over shards, the list's version (token_page_marks). */
+    changes: bigint('changes', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.platform, t.shard] })],
 );
@@ -317,6 +319,23 @@ export const tokenPolicyCounts = pgTable(
     deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ name: 'token_policy_counts_pk', columns: [t.organizationId, t.platform, t.policyId, t.shard] })],
+);
+
+/**
+ * The token at `position` of one sorted token list (`shape`) while the list's version was
+ * `version`: where a deep page starts instead of walking the offset (migration 0015).
+ */
+export const tokenPageMarks = pgTable(
+  'token_page_marks',
+  {
+    organizationId: id('organization_id').notNull(),
+    platform: text('platform').notNull(),
+    shape: text('shape').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    position: bigint('position', { mode: 'number' }).notNull(),
+    tokenId: id('token_id').notNull(),
+  },
+  (t) => [primaryKey({ name: 'token_page_marks_pk', columns: [t.organizationId, t.platform, t.shape, t.version, t.position] })],
 );
 
 /**

@@ -5,6 +5,7 @@ import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
 import { policyLedList, policyPageIds, policyTotal } from './token-policy-list.repo.ts';
+import { markShape, readDeepPage } from './token-page-marks.repo.ts';
 import { stateSql } from './token-state.ts';
 
 export type TokenRecord = typeof enrollmentTokens.$inferSelect;
@@ -185,6 +186,9 @@ export function createTokenRepo(db: Executor) {
       now: Date,
     ): Promise<{ items: TokenRow[]; total: number }> {
       const statements = listStatements(db, filter, sort, page.limit);
+      const offset = (page.page - 1) * page.limit;
+      // Deep pages of most sorts start from a recorded boundary key instead of walking the offset.
+      const shape = markShape(filter, sort, offset);
       const values = {
         org: organizationId,
         platform,
@@ -192,9 +196,12 @@ export function createTokenRepo(db: Executor) {
         policy: filter.policyId ?? null,
         now: now.toISOString(),
         limit: page.limit,
-        offset: (page.page - 1) * page.limit,
+        offset,
       };
-      const [rows, counted] = await Promise.all([statements.page.execute(values), statements.count.execute(values)]);
+      const pageRows = shape
+        ? readDeepPage(db, { columns: viewColumns, userOfToken }, organizationId, platform, filter, sort, { shape, limit: page.limit, literalLimit: LITERAL_LIMITS.has(page.limit) ? page.limit : undefined, offset })
+        : statements.page.execute(values);
+      const [rows, counted] = await Promise.all([pageRows, statements.count.execute(values)]);
       return { items: rows as TokenRow[], total: Number(counted[0]?.n ?? 0) };
     },
 
