@@ -19,8 +19,8 @@ export interface DatabaseResult {
   floor?: ScenarioResult;
   scenarios: ScenarioResult[];
   bulk10k: { ms: number; created: number };
-  /** During the bulk: six slow-search loops, /healthz (its own thread) and another organization (issue 10). */
-  noHostage?: { searches: number; healthz: HealthzResult; otherOrgMaxMs: number; otherOrgSamples: number };
+  /** During a second bulk: six slow-search loops, /healthz (its own thread) and another organization (issue 10). */
+  noHostage?: { bulkMs?: number; searches: number; healthz: HealthzResult; otherOrgMaxMs: number; otherOrgSamples: number };
   memory: { listPeakMb: number; processPeakMb: number };
 }
 
@@ -59,7 +59,8 @@ function pgliteTargetText(s: ScenarioResult): string {
 
 function targetText(kind: DatabaseResult['kind'], s: ScenarioResult): string {
   if (kind === 'pglite') return pgliteTargetText(s);
-  const t = TARGETS[s.name];
+  // The deep page is page 10,000 in a full run and a shallower one in a quick run: one target.
+  const t = TARGETS[s.name.startsWith('deep page ') ? 'deep page 10,000 (limit 25)' : s.name];
   if (!t) return '';
   const parts: string[] = [];
   if (t.minRatio !== undefined) parts.push(`${s.ratio! >= t.minRatio ? 'met' : 'MISSED'}: ratio ≥ ${t.minRatio}`);
@@ -102,12 +103,12 @@ export function renderReport(r: Results): string {
     }
     const bulkTarget = db.kind === 'postgres' ? ` (${db.bulk10k.ms <= BULK_TARGET_MS ? 'met' : 'MISSED'}: ≤ ${BULK_TARGET_MS.toLocaleString('en')} ms)` : '';
     const memTarget = db.kind === 'postgres' ? ` (${db.memory.listPeakMb <= MEMORY_TARGET_MB ? 'met' : 'MISSED'}: ≤ ${MEMORY_TARGET_MB} MB)` : '';
-    lines.push('', `Bulk create of 10,000 emails (users, tokens, audit events and outbox rows, one transaction): ${db.bulk10k.ms.toLocaleString('en')} ms${bulkTarget}.`);
+    lines.push('', `Bulk create of 10,000 emails (users, tokens, audit events and outbox rows, one transaction), alone: ${db.bulk10k.ms.toLocaleString('en')} ms${bulkTarget}.`);
     if (db.noHostage) {
       const h = db.noHostage;
       const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
       lines.push(
-        `During that bulk, ${h.searches} slow user searches (six loops, one key, no per-key bound): \`/healthz\` p50 ${h.healthz.p50} ms, max ${h.healthz.max} ms (${met(h.healthz.max <= NO_HOSTAGE.healthzMs)}: ≤ ${NO_HOSTAGE.healthzMs} ms); another organization's GET max ${h.otherOrgMaxMs.toLocaleString('en')} ms over ${h.otherOrgSamples} (${met(h.otherOrgMaxMs <= NO_HOSTAGE.otherOrgMs)}: ≤ ${NO_HOSTAGE.otherOrgMs.toLocaleString('en')} ms).`,
+        `${h.bulkMs === undefined ? 'During that bulk' : `During a second bulk of 10,000 (${h.bulkMs.toLocaleString('en')} ms under this load)`}, ${h.searches} slow user searches (six loops, one key, no per-key bound): \`/healthz\` p50 ${h.healthz.p50} ms, max ${h.healthz.max} ms (${met(h.healthz.max <= NO_HOSTAGE.healthzMs)}: ≤ ${NO_HOSTAGE.healthzMs} ms); another organization's GET max ${h.otherOrgMaxMs.toLocaleString('en')} ms over ${h.otherOrgSamples} (${met(h.otherOrgMaxMs <= NO_HOSTAGE.otherOrgMs)}: ≤ ${NO_HOSTAGE.otherOrgMs.toLocaleString('en')} ms).`,
       );
     }
     lines.push(`Server memory: peak ${db.memory.listPeakMb} MB resident during the list scenarios${memTarget}; ${db.memory.processPeakMb} MB peak over the whole run.`, '');

@@ -134,6 +134,9 @@ async function measure(target: Target): Promise<DatabaseResult> {
       log(`  ${name.padEnd(34)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  /healthz p99 ${healthz.p99} ms${faults}`);
       return { name, ...r, healthz };
     };
+    // Page 10,000 of the full dataset; a quick run's organization has fewer pages, and a page past
+    // the end would measure a walk to the end with nothing to answer: its deepest page of nine tenths.
+    const deepPage = Math.min(10_000, Math.floor((spec.largeOrgTokens * 0.9) / 25));
     const ceiling = await scenario('ceiling (pre-built page)', ['/bench/ceiling']);
     const floor = await scenario('floor (one SQL statement)', [floorPath]);
     const lists: ScenarioResult[] = [
@@ -141,7 +144,7 @@ async function measure(target: Target): Promise<DatabaseResult> {
       await scenario('list filtered by mdm-user', ids.users.map((u) => `${base}?mdm-user=${u}`)),
       await scenario('list by win-policy, show-deleted', ids.policies.map((p) => `${base}?win-policy=${p}&show-deleted=true`)),
       await scenario('list sorted displayName:asc', [`${base}?sort=displayName:asc`]),
-      await scenario('deep page 10,000 (limit 25)', [`${base}?page=10000&limit=25`]),
+      await scenario(`deep page ${deepPage.toLocaleString('en-US')} (limit 25)`, [`${base}?page=${deepPage}&limit=25`]),
     ];
     clearInterval(sampler);
     const ratio = (s: ScenarioResult, to: ScenarioResult) => Number((s.rps / to.rps).toFixed(2));
@@ -151,9 +154,21 @@ async function measure(target: Target): Promise<DatabaseResult> {
       await scenario('create one token', [base], { method: 'POST', bodies: ids.users.map((u) => JSON.stringify({ mdmUserId: u, sendEmail: false })) }),
     );
 
-    // Issue 10's load, during the bulk: six loops of the slow user search (128 × 'İ') in the
+    // Issue 14's bulk of 10,000 new emails, timed alone.
+    const bulkOf = (prefix: string) =>
+      fetch(`${server.url}${base}/bulk`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ sendEmail: true, userEmails: Array.from({ length: 10_000 }, (_, i) => `${prefix}${i}@bulk.${dataset.large.slug}.example`) }),
+      });
+    const started = performance.now();
+    const bulk = await bulkOf('bulk');
+    const bulkBody = (await bulk.json()) as { data?: { success: number } };
+    const bulkMs = Math.round(performance.now() - started);
+    log(`  bulk of 10,000 emails: ${bulkMs} ms (${bulkBody.data?.success ?? 0} created, HTTP ${bulk.status})`);
+
+    // Issue 10's load, during a second bulk: six loops of the slow user search (128 × 'İ') in the
     // large organization, /healthz from its own thread, and a small GET of another organization.
-    const emails = Array.from({ length: 10_000 }, (_, i) => `bulk${i}@bulk.${dataset.large.slug}.example`);
     let bulkDone = false;
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const searchPath = `/v1/organizations/${dataset.large.id}/mdm/users?search=${encodeURIComponent('İ'.repeat(128))}`;
@@ -172,15 +187,15 @@ async function measure(target: Target): Promise<DatabaseResult> {
       }
     })();
     const hostageProbe = startHealthzProbe(server.url, 50);
-    const started = performance.now();
-    const bulk = await fetch(`${server.url}${base}/bulk`, { method: 'POST', headers, body: JSON.stringify({ sendEmail: true, userEmails: emails }) });
-    const bulkBody = (await bulk.json()) as { data?: { success: number } };
-    const bulkMs = Math.round(performance.now() - started);
+    const loadedStart = performance.now();
+    const loaded = await bulkOf('loaded');
+    const loadedCreated = ((await loaded.json()) as { data?: { success: number } }).data?.success ?? 0;
+    const loadedMs = Math.round(performance.now() - loadedStart);
     bulkDone = true;
     const hostageHealthz = await hostageProbe.stop();
     await Promise.all([...searchLoops, otherLoop]);
-    const noHostage = { searches, healthz: hostageHealthz, otherOrgMaxMs: Math.round(Math.max(0, ...otherMs)), otherOrgSamples: otherMs.length };
-    log(`  bulk of 10,000 emails: ${bulkMs} ms (${bulkBody.data?.success ?? 0} created, HTTP ${bulk.status})`);
+    const noHostage = { bulkMs: loadedMs, searches, healthz: hostageHealthz, otherOrgMaxMs: Math.round(Math.max(0, ...otherMs)), otherOrgSamples: otherMs.length };
+    log(`  a second bulk under issue 10's load: ${loadedMs} ms (${loadedCreated} created, HTTP ${loaded.status})`);
     log(`  meanwhile: ${searches} slow searches; /healthz p50 ${hostageHealthz.p50} ms max ${hostageHealthz.max} ms; another organization max ${noHostage.otherOrgMaxMs} ms`);
 
     return {
