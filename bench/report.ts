@@ -95,11 +95,14 @@ export function renderReport(r: Results): string {
     lines.push(row(db.ceiling, '1.00', ''));
     if (db.floor) lines.push(row({ ...db.floor, floorRatio: 1 }, db.floor.ratio?.toFixed(2) ?? '', ''));
     for (const s of db.scenarios) lines.push(row(s, s.ratio?.toFixed(2) ?? '', targetText(db.kind, s)));
-    const measured = [db.ceiling, ...(db.floor ? [db.floor] : []), ...db.scenarios].filter((s) => s.healthz);
+    // The target is about the product's scenarios. The ceiling and the floor are the harness's
+    // references (the ceiling is, by design, the most the event loop can be asked to do): their
+    // /healthz figures are in the table, not in the verdict.
+    const measured = db.scenarios.filter((s) => s.healthz);
     const worst = measured.reduce<ScenarioResult | undefined>((w, s) => (!w || s.healthz!.p99 > w.healthz!.p99 ? s : w), undefined);
     if (worst) {
       const target = db.kind === 'pglite' ? ` (${worst.healthz!.p99 <= PGLITE.healthzP99 ? 'met' : 'MISSED'}: ≤ ${PGLITE.healthzP99} ms)` : '';
-      lines.push('', `Worst \`/healthz\` p99: ${worst.healthz!.p99} ms, during "${worst.name}"${target}.`);
+      lines.push('', `Worst \`/healthz\` p99 over the product's scenarios: ${worst.healthz!.p99} ms, during "${worst.name}"${target}; during the ceiling (no database) ${db.ceiling.healthz?.p99 ?? '-'} ms.`);
     }
     const bulkTarget = db.kind === 'postgres' ? ` (${db.bulk10k.ms <= BULK_TARGET_MS ? 'met' : 'MISSED'}: ≤ ${BULK_TARGET_MS.toLocaleString('en')} ms)` : '';
     const memTarget = db.kind === 'postgres' ? ` (${db.memory.listPeakMb <= MEMORY_TARGET_MB ? 'met' : 'MISSED'}: ≤ ${MEMORY_TARGET_MB} MB)` : '';
