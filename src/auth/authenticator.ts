@@ -1,3 +1,4 @@
+import { createChangeListener } from '../db/change-listener.ts';
 import type { Database } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -28,13 +29,12 @@ interface CachedAuth {
 export function createAuthenticator(deps: { database: Database; clock: Clock }) {
   // Keyed by the key's SHA-256, never by the key itself.
   const cache = new Map<string, CachedAuth>();
-  let hearsChanges = false;
-  // Counts changes heard: a key read before a change must not be cached after it.
-  let changes = 0;
-  const forget = (match: (auth: AuthContext) => boolean) => {
-    changes++;
+  // A payload is a key id, or "org:<id>" for every key of an organization; none: every key.
+  const changes = createChangeListener(deps.database.listen, API_KEYS_CHANNEL, (payload) => {
+    const match =
+      payload === undefined ? () => true : payload.startsWith('org:') ? (auth: AuthContext) => auth.organization.id === payload.slice(4) : (auth: AuthContext) => auth.keyId === payload;
     for (const [k, entry] of cache) if (match(entry.auth)) cache.delete(k);
-  };
+  });
 
   const checkExpiry = (expiresAt: Date | null) => {
     if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
@@ -48,18 +48,18 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
       }
       const digest = sha256(secret);
       const cacheKey = digest.toString('hex');
-      const hit = hearsChanges ? cache.get(cacheKey) : undefined;
+      const hit = changes.hearing() ? cache.get(cacheKey) : undefined;
       if (hit && hit.until > Date.now()) {
         checkExpiry(hit.keyExpiresAt);
         return hit.auth;
       }
-      const changesBefore = changes;
+      const heardBefore = changes.heard();
       const candidates = await findKeysByPrefix(deps.database.db, secret.slice(0, DISPLAY_PREFIX_LENGTH));
       const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
       if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
       checkExpiry(match.key.expiresAt);
       const auth = { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
-      if (hearsChanges && changes === changesBefore) {
+      if (changes.hearing() && changes.heard() === heardBefore) {
         if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
         cache.set(cacheKey, { auth, keyExpiresAt: match.key.expiresAt, until: Date.now() + AUTH_CACHE_MS });
       }
@@ -72,28 +72,18 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
      * cache is not in use.
      */
     isKnownKey(secret: string): boolean {
-      const hit = hearsChanges ? cache.get(sha256(secret).toString('hex')) : undefined;
+      const hit = changes.hearing() ? cache.get(sha256(secret).toString('hex')) : undefined;
       if (!hit || hit.until <= Date.now()) return false;
       return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
     },
 
     /** Forgets a revoked key at once instead of at the end of its cache time. */
     forget(keyId: string): void {
-      forget((auth) => auth.keyId === keyId);
+      changes.drop(keyId);
     },
 
     /** Listens for changes to keys and organizations; the cache is used only while it hears them. */
-    watchChanges(): Promise<() => Promise<void>> {
-      return deps.database.listen(
-        API_KEYS_CHANNEL,
-        (payload) => forget(payload.startsWith('org:') ? (auth) => auth.organization.id === payload.slice(4) : (auth) => auth.keyId === payload),
-        (listening) => {
-          // A change may have been missed while the channel was down: start from nothing.
-          if (!listening) forget(() => true);
-          hearsChanges = listening;
-        },
-      );
-    },
+    watchChanges: changes.watch,
   };
 }
 

@@ -1,3 +1,4 @@
+import { createChangeListener } from '../db/change-listener.ts';
 import type { Database, Executor } from '../db/client.ts';
 import { enabledEndpoints, type EnabledEndpoint } from './webhooks.repo.ts';
 
@@ -19,44 +20,27 @@ export type EndpointLookup = (db: Executor, organizationId: string) => Promise<E
  */
 export function createEndpointCache(deps: { database: Database }) {
   const orgs = new Map<string, { endpoints: EnabledEndpoint[]; until: number }>();
-  let hearsChanges = false;
-  // Counts changes heard: endpoints read before a change must not be kept after it.
-  let changes = 0;
-  const forget = (organizationId?: string) => {
-    changes++;
+  const changes = createChangeListener(deps.database.listen, WEBHOOK_ENDPOINTS_CHANNEL, (organizationId) => {
     if (organizationId === undefined) orgs.clear();
     else orgs.delete(organizationId);
-  };
+  });
 
   const enabled: EndpointLookup = async (db, organizationId) => {
-    const hit = hearsChanges ? orgs.get(organizationId) : undefined;
+    const hit = changes.hearing() ? orgs.get(organizationId) : undefined;
     if (hit && hit.until > Date.now()) return hit.endpoints;
-    const changesBefore = changes;
+    const heardBefore = changes.heard();
     const endpoints = await enabledEndpoints(db, organizationId);
     // Kept even when read in the caller's transaction: the callers are token transitions, which
     // never write endpoints, so what they read is what is committed (READ COMMITTED).
-    if (hearsChanges && changes === changesBefore) {
+    if (changes.hearing() && changes.heard() === heardBefore) {
       if (orgs.size >= ENDPOINT_CACHE_ORGANIZATIONS) orgs.delete(orgs.keys().next().value!);
       orgs.set(organizationId, { endpoints, until: Date.now() + ENDPOINT_CACHE_MS });
     }
     return endpoints;
   };
 
-  return {
-    enabled,
-    /** Listens for changes to endpoints; the cache is used only while it hears them. */
-    watchChanges(): Promise<() => Promise<void>> {
-      return deps.database.listen(
-        WEBHOOK_ENDPOINTS_CHANNEL,
-        (organizationId) => forget(organizationId),
-        (listening) => {
-          // A change may have been missed while the channel was down: start from nothing.
-          if (!listening) forget();
-          hearsChanges = listening;
-        },
-      );
-    },
-  };
+  /** Listens for changes to endpoints; the cache is used only while it hears them. */
+  return { enabled, watchChanges: changes.watch };
 }
 
 export type EndpointCache = ReturnType<typeof createEndpointCache>;

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { createChangeListener } from '../../db/change-listener.ts';
 import type { Database, Executor } from '../../db/client.ts';
 import { policies } from '../../db/schema.ts';
 import type { PolicyRecord } from './policies.views.ts';
@@ -25,9 +26,6 @@ interface OrgPolicies {
 export function createPolicyCache(deps: { database: Database }) {
   const orgs = new Map<string, OrgPolicies>();
   let entries = 0;
-  let hearsChanges = false;
-  // Counts changes heard: policies read before a change must not be cached after it.
-  let changes = 0;
 
   const drop = (organizationId: string) => {
     const org = orgs.get(organizationId);
@@ -35,13 +33,12 @@ export function createPolicyCache(deps: { database: Database }) {
     entries -= org.byId.size;
     orgs.delete(organizationId);
   };
-  const forget = (organizationId?: string) => {
-    changes++;
+  const changes = createChangeListener(deps.database.listen, POLICIES_CHANNEL, (organizationId) => {
     if (organizationId === undefined) {
       orgs.clear();
       entries = 0;
     } else drop(organizationId);
-  };
+  });
 
   const keep = (organizationId: string, rows: PolicyRecord[]) => {
     let org = orgs.get(organizationId);
@@ -64,7 +61,7 @@ export function createPolicyCache(deps: { database: Database }) {
      */
     async byIds(db: Executor, organizationId: string, ids: string[]): Promise<PolicyRecord[]> {
       if (ids.length === 0) return [];
-      let org = hearsChanges ? orgs.get(organizationId) : undefined;
+      let org = changes.hearing() ? orgs.get(organizationId) : undefined;
       if (org && org.until <= Date.now()) {
         drop(organizationId);
         org = undefined;
@@ -77,24 +74,14 @@ export function createPolicyCache(deps: { database: Database }) {
         else missing.push(id);
       }
       if (missing.length === 0) return found;
-      const changesBefore = changes;
+      const heardBefore = changes.heard();
       const read = await db.select().from(policies).where(and(eq(policies.organizationId, organizationId), inArray(policies.id, missing)));
-      if (hearsChanges && changes === changesBefore && db === deps.database.db) keep(organizationId, read);
+      if (changes.hearing() && changes.heard() === heardBefore && db === deps.database.db) keep(organizationId, read);
       return [...found, ...read];
     },
 
     /** Listens for changes to policies; the cache is used only while it hears them. */
-    watchChanges(): Promise<() => Promise<void>> {
-      return deps.database.listen(
-        POLICIES_CHANNEL,
-        (organizationId) => forget(organizationId),
-        (listening) => {
-          // A change may have been missed while the channel was down: start from nothing.
-          if (!listening) forget();
-          hearsChanges = listening;
-        },
-      );
-    },
+    watchChanges: changes.watch,
   };
 }
 
