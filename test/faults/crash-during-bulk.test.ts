@@ -35,13 +35,16 @@ const sendBulk = () => http(server!.url, 'POST', bulkPath, { key, body, headers:
 
 const orgCount = (table: string) => count(db.database, sql`select count(*) as n from ${sql.identifier(table)} where organization_id = ${orgId}`);
 
-/** The open transaction of the bulk, seen from outside: it has written tokens and moved on. */
+/**
+ * The open transaction of the bulk, seen from outside: it has written its users and is writing
+ * tokens, each statement with their events and emails (src/db/bulk-insert.ts, `with parent as`).
+ */
 const bulkMidTransaction = () =>
   count(
     db.database,
     sql`select count(*) as n from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null
-          and (query ilike 'insert into "token_events"%' or query ilike 'insert into "email_outbox"%')`,
+          and query ilike 'with parent as (insert into "enrollment_tokens"%'`,
   );
 
 before(async () => {
