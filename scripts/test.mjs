@@ -1,30 +1,34 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm test`: runs test/**\/*.test.ts with Node's test runner (through tsx), once per database
+ * `npm test`: runs test/**\/*.test.ts with Node's test runner (through tsx) on each database
  * (except test/browser/, which drives a real browser: `npm run test:browser`, once in CI, and
  * test/faults/, which kills servers and databases: `npm run test:faults`, once in CI):
- *   1. PGlite (embedded) — OPENROLL_TEST_DATABASE_URL removed from the child's env;
- *   2. PostgreSQL — the server in OPENROLL_TEST_DATABASE_URL if set, else a throwaway
- *      one from scripts/throwaway-postgres.mjs (stopped afterwards, also on Ctrl-C).
- *      With no PostgreSQL to be had, the run goes on with PGlite alone and says so.
+ *   - PGlite (embedded): OPENROLL_TEST_DATABASE_URL removed from the file's env;
+ *   - PostgreSQL: the server in OPENROLL_TEST_DATABASE_URL if set, else a throwaway one from
+ *     scripts/throwaway-postgres.mjs (stopped afterwards, also on Ctrl-C). With no PostgreSQL
+ *     to be had, the run goes on with PGlite alone and says so.
+ * Every (file, database) pair is a process of its own, several at once over both databases,
+ * the longest first (scripts/test-pool.mjs); each file starts from a migrated template
+ * database (test/helpers/test-db.ts). The summary names the slowest files.
  *
  * Environment:
- *   OPENROLL_TEST_DATABASE_URL  PostgreSQL server for the second pass (postgres://...)
- *   OPENROLL_TEST_ONLY          `pglite` or `postgres`: run only that pass
+ *   OPENROLL_TEST_DATABASE_URL  PostgreSQL server for the second database (postgres://...)
+ *   OPENROLL_TEST_ONLY          `pglite` or `postgres`: run on that database only
  *                               (`postgres` fails when no server can be had)
+ *   OPENROLL_TEST_CONCURRENCY   files at once (default: twice the cores, at least 2)
  *
  * Arguments (`npm test -- ...`): plain words filter test files by substring of their
- * path (any match keeps the file); arguments starting with `-` go to `node --test`
- * as options (e.g. `npm test -- --test-name-pattern=tokens`).
+ * path (any match keeps the file); arguments starting with `-` go to node as test options
+ * (e.g. `npm test -- --test-name-pattern=tokens`).
  *
- * Exits non-zero if any pass failed.
+ * Exits non-zero if any file failed or did not run.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runPool } from './test-pool.mjs';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,6 +38,13 @@ const BROWSER_TEST_DIR = 'test/browser';
 /** Fault-injection tests have theirs too (`npm run test:faults`): PostgreSQL only, minutes long. */
 const FAULTS_TEST_DIR = 'test/faults';
 const NODE = process.version;
+/**
+ * Files at once, over both databases. Many files spend part of their time waiting (on a spawned
+ * server, on PostgreSQL's own process, on timers), so twice the cores keeps both busy.
+ */
+const DEFAULT_CONCURRENCY = Math.max(2, os.availableParallelism() * 2);
+/** A file that has not ended after this long is stopped and counted as failed. */
+const FILE_TIMEOUT_MS = 15 * 60_000;
 
 /** @param {string} msg */
 const say = (msg) => process.stdout.write(`${msg}\n`);
@@ -65,90 +76,13 @@ function collectTestFiles() {
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/**
- * @typedef {{ tests: number, pass: number, fail: number, cancelled: number, skipped: number, todo: number }} Counts
- * @typedef {{ label: string, ok: boolean, detail: string, counts: Counts | null }} PassResult
- */
+/** @typedef {import('./test-pool.mjs').JobResult} JobResult */
 
-/** @param {string} tapFile @returns {Counts | null} */
-function readTapCounts(tapFile) {
-  let text;
-  try {
-    text = fs.readFileSync(tapFile, 'utf8');
-  } catch {
-    return null;
-  }
-  /** @type {Record<string, number>} */
-  const c = {};
-  for (const m of text.matchAll(/^# (tests|pass|fail|cancelled|skipped|todo) (\d+)\s*$/gm)) {
-    if (m[1] && m[2]) c[m[1]] = Number(m[2]);
-  }
-  if (c.tests === undefined || c.pass === undefined || c.fail === undefined) return null;
-  return {
-    tests: c.tests,
-    pass: c.pass,
-    fail: c.fail,
-    cancelled: c.cancelled ?? 0,
-    skipped: c.skipped ?? 0,
-    todo: c.todo ?? 0,
-  };
-}
-
-/** @type {import('node:child_process').ChildProcess | null} */
-let currentChild = null;
+/** @type {{ kill: (signal: NodeJS.Signals) => void } | null} */
+let currentPool = null;
 let interrupted = false;
 /** @type {(() => Promise<void>) | null} */
 let stopPostgres = null;
-
-/**
- * Runs one pass of the suite in a child Node process; stdio is inherited, and a
- * TAP copy of the results goes to a temp file for the summary's counts.
- * @param {string} label
- * @param {NodeJS.ProcessEnv} env
- * @param {string[]} nodeTestOptions
- * @param {string[]} files
- * @returns {Promise<PassResult>}
- */
-async function runPass(label, env, nodeTestOptions, files) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'openroll-test-'));
-  const tapFile = path.join(tmp, 'results.tap');
-  const args = [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tapFile}`,
-    '--test-concurrency=2',
-    ...nodeTestOptions,
-    ...files,
-  ];
-  try {
-    const { code, signal } = await new Promise((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
-      currentChild = child;
-      child.on('error', (err) => {
-        say(`could not start the test runner: ${err.message}`);
-        resolve({ code: null, signal: null });
-      });
-      child.on('close', (c, s) => resolve({ code: c, signal: s }));
-    });
-    currentChild = null;
-    const counts = readTapCounts(tapFile);
-    const ok = code === 0 && !interrupted;
-    const detail = ok
-      ? 'passed'
-      : interrupted
-        ? 'INTERRUPTED'
-        : signal
-          ? `FAILED (killed by ${signal})`
-          : `FAILED (exit code ${code})`;
-    return { label, ok, detail, counts };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 /**
  * Server version for a PostgreSQL URL via the project's `pg` driver (best effort).
@@ -194,23 +128,49 @@ async function cleanupAndExit(code) {
 /** @param {NodeJS.Signals} sig */
 function onSignal(sig) {
   if (interrupted) {
-    // Second signal: stop waiting for the test runner.
-    currentChild?.kill('SIGKILL');
+    // Second signal: stop waiting for the test files.
+    currentPool?.kill('SIGKILL');
     void cleanupAndExit(130);
     return;
   }
   interrupted = true;
   say(`\n${sig} received: stopping tests`);
-  // On a terminal Ctrl-C the child got the signal too; forward it for `kill -INT <pid>`.
-  if (currentChild && currentChild.exitCode === null && currentChild.signalCode === null) {
-    currentChild.kill(sig);
+  // On a terminal Ctrl-C the children got the signal too; forward it for `kill -INT <pid>`.
+  currentPool?.kill(sig);
+}
+
+/** @param {number} ms */
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The PostgreSQL server of the second database: the one given, or a throwaway one.
+ * @param {string} only
+ * @returns {Promise<{ server: { url: string, version: string } | null, reason: string }>}
+ */
+async function acquirePostgres(only) {
+  if (only === 'pglite') return { server: null, reason: 'OPENROLL_TEST_ONLY=pglite' };
+  const given = process.env.OPENROLL_TEST_DATABASE_URL;
+  if (given) {
+    const v = await queryServerVersion(given);
+    if ('error' in v) say(`warning: cannot query ${describeServer(given)} for its version: ${v.error}`);
+    return { server: { url: given, version: 'version' in v ? v.version : '(version unknown)' }, reason: '' };
   }
+  say('No OPENROLL_TEST_DATABASE_URL: starting a throwaway PostgreSQL server');
+  const pg = await startThrowawayPostgres({ log: (m) => say(`[throwaway-postgres] ${m}`) });
+  if (!pg.ok) return { server: null, reason: pg.reason };
+  stopPostgres = pg.stop;
+  return { server: { url: pg.url, version: pg.version }, reason: '' };
 }
 
 async function main() {
   const only = (process.env.OPENROLL_TEST_ONLY ?? '').trim().toLowerCase();
   if (only !== '' && only !== 'pglite' && only !== 'postgres') {
     say(`OPENROLL_TEST_ONLY must be 'pglite' or 'postgres' (got '${process.env.OPENROLL_TEST_ONLY}')`);
+    return 2;
+  }
+  const concurrency = Number(process.env.OPENROLL_TEST_CONCURRENCY || DEFAULT_CONCURRENCY);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    say(`OPENROLL_TEST_CONCURRENCY must be a whole number of at least 1 (got '${process.env.OPENROLL_TEST_CONCURRENCY}')`);
     return 2;
   }
 
@@ -230,86 +190,87 @@ async function main() {
 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const started = Date.now();
 
-  /** @type {PassResult[]} */
-  const results = [];
   /** @type {string[]} */
   const notes = [];
   let failed = false;
-
+  /** @type {{ label: string, env: NodeJS.ProcessEnv }[]} */
+  const passes = [];
   if (only !== 'postgres') {
-    const label = 'PGlite (embedded)';
-    say(`\n== Openroll tests on ${label} · Node ${NODE} ==\n`);
     const env = { ...process.env };
     delete env.OPENROLL_TEST_DATABASE_URL;
-    results.push(await runPass(label, env, nodeTestOptions, files));
+    passes.push({ label: 'PGlite (embedded)', env });
   } else {
     notes.push('PGlite pass skipped (OPENROLL_TEST_ONLY=postgres)');
   }
-
-  if (only === 'pglite') {
-    notes.push('Ran on PGlite alone: PostgreSQL pass skipped (OPENROLL_TEST_ONLY=pglite)');
-  } else if (!interrupted) {
-    /** @type {{ url: string, version: string } | null} */
-    let server = null;
-    /** @type {string} */
-    let noServerReason = '';
-    const given = process.env.OPENROLL_TEST_DATABASE_URL;
-    if (given) {
-      const v = await queryServerVersion(given);
-      if ('error' in v) say(`warning: cannot query ${describeServer(given)} for its version: ${v.error}`);
-      server = { url: given, version: 'version' in v ? v.version : '(version unknown)' };
-    } else {
-      say('\nNo OPENROLL_TEST_DATABASE_URL: starting a throwaway PostgreSQL server');
-      const pg = await startThrowawayPostgres({ log: (m) => say(`[throwaway-postgres] ${m}`) });
-      if (pg.ok) {
-        stopPostgres = pg.stop;
-        server = { url: pg.url, version: pg.version };
-      } else {
-        noServerReason = pg.reason;
-      }
-    }
-    if (server && !interrupted) {
-      const label = `PostgreSQL ${server.version} at ${describeServer(server.url)}`;
-      say(`\n== Openroll tests on ${label} · Node ${NODE} ==\n`);
-      const env = { ...process.env, OPENROLL_TEST_DATABASE_URL: server.url };
-      results.push(await runPass(label, env, nodeTestOptions, files));
-    } else if (!server) {
-      if (only === 'postgres') {
-        notes.push(`FAILED: OPENROLL_TEST_ONLY=postgres but no PostgreSQL server (${noServerReason})`);
-        failed = true;
-      } else {
-        notes.push(`Ran on PGlite alone: no PostgreSQL server (${noServerReason})`);
-      }
-    }
-    if (stopPostgres) {
-      const stop = stopPostgres;
-      stopPostgres = null;
-      await stop();
-    }
+  const { server, reason } = await acquirePostgres(only);
+  if (server) {
+    passes.push({ label: `PostgreSQL ${server.version} at ${describeServer(server.url)}`, env: { ...process.env, OPENROLL_TEST_DATABASE_URL: server.url } });
+  } else if (only === 'postgres') {
+    notes.push(`FAILED: OPENROLL_TEST_ONLY=postgres but no PostgreSQL server (${reason})`);
+    failed = true;
+  } else {
+    notes.push(`Ran on PGlite alone: no PostgreSQL server (${reason})`);
   }
 
-  say(`\n== Openroll test summary · Node ${NODE} ==`);
-  for (const r of results) {
-    const c = r.counts;
-    const counts = c
-      ? ` — ${c.tests} tests: ${c.pass} passed, ${c.fail} failed` +
-        (c.cancelled ? `, ${c.cancelled} cancelled` : '') +
-        (c.skipped ? `, ${c.skipped} skipped` : '') +
-        (c.todo ? `, ${c.todo} todo` : '')
-      : '';
-    say(`${r.label}: ${r.detail}${counts}`);
-    if (!r.ok) failed = true;
+  // Node (22.1 and later) keeps the compiled code of every module on disk between the files'
+  // processes, and the server processes they start: about a tenth less CPU a file.
+  const compileCache = process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), 'openroll-node-compile-cache');
+  const jobs = passes.flatMap((p) => files.map((file) => ({ file, pass: p.label, env: { ...p.env, NODE_COMPILE_CACHE: compileCache } })));
+  say(`\n== Openroll tests · Node ${NODE} · ${files.length} files on ${passes.map((p) => p.label).join(' and ')}, ${concurrency} at a time ==\n`);
+  let finished = 0;
+  const pool = runPool({
+    root: ROOT,
+    jobs,
+    concurrency,
+    nodeArgs: nodeTestOptions,
+    timeoutMs: FILE_TIMEOUT_MS,
+    isInterrupted: () => interrupted,
+    onDone: (r, output) => {
+      finished += 1;
+      say(`\n-- [${finished}/${jobs.length}] ${r.job.file} on ${r.job.pass}: ${r.detail} in ${seconds(r.ms)}`);
+      process.stdout.write(output);
+    },
+  });
+  currentPool = pool;
+  /** @type {JobResult[]} */
+  const results = await pool.done;
+  currentPool = null;
+  if (stopPostgres) {
+    const stop = stopPostgres;
+    stopPostgres = null;
+    await stop();
+  }
+
+  say(`\n== Openroll test summary · Node ${NODE} · ${seconds(Date.now() - started)} ==`);
+  say('Slowest files:');
+  for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 12)) say(`  ${seconds(r.ms).padStart(8)}  ${r.job.file} (${r.job.pass})`);
+  for (const p of passes) {
+    const mine = results.filter((r) => r.job.pass === p.label);
+    const sum = (/** @type {(c: import('./test-pool.mjs').Counts) => number} */ f) => mine.reduce((n, r) => n + (r.counts ? f(r.counts) : 0), 0);
+    const bad = mine.filter((r) => !r.ok);
+    const ranAll = mine.length === files.length;
+    say(
+      `${p.label}: ${bad.length === 0 && ranAll ? 'passed' : 'FAILED'} — ${mine.length} of ${files.length} files, ` +
+        `${sum((c) => c.tests)} tests: ${sum((c) => c.pass)} passed, ${sum((c) => c.fail)} failed` +
+        (sum((c) => c.cancelled) ? `, ${sum((c) => c.cancelled)} cancelled` : '') +
+        (sum((c) => c.skipped) ? `, ${sum((c) => c.skipped)} skipped` : '') +
+        (sum((c) => c.todo) ? `, ${sum((c) => c.todo)} todo` : ''),
+    );
+    for (const r of bad) say(`  ${r.job.file}: ${r.detail}`);
+    if (bad.length > 0 || !ranAll) failed = true;
   }
   for (const n of notes) say(n);
   if (interrupted) {
     say('Interrupted.');
     return 130;
   }
-  if (results.length > 0 && results.every((r) => r.counts)) {
-    const sum = (/** @type {(c: Counts) => number} */ f) =>
-      results.reduce((n, r) => n + (r.counts ? f(r.counts) : 0), 0);
-    say(`tests: ${sum((c) => c.pass)} passed, ${sum((c) => c.fail + c.cancelled)} failed, ${sum((c) => c.skipped)} skipped`);
+  if (results.length > 0) {
+    const sum = (/** @type {(c: import('./test-pool.mjs').Counts) => number} */ f) => results.reduce((n, r) => n + (r.counts ? f(r.counts) : 0), 0);
+    // A file that died without results counts as one failure, so the total never reads clean.
+    const lost = results.filter((r) => !r.counts).length;
+    say(`tests: ${sum((c) => c.pass)} passed, ${sum((c) => c.fail + c.cancelled) + lost} failed, ${sum((c) => c.skipped)} skipped`);
   }
   return failed ? 1 : 0;
 }

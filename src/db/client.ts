@@ -33,6 +33,8 @@ export interface Database {
   close(): Promise<void>;
   /** Connections of the PostgreSQL pool, for /metrics; PGlite has no pool. */
   poolStats?(): PoolStats;
+  /** The in-memory database's data directory as a tarball (a template for `memoryTemplate`). */
+  dumpMemory?(): Promise<Blob>;
 }
 
 export interface PoolStats {
@@ -57,6 +59,11 @@ export interface DatabaseOptions {
    * operator's command line), or refuse with DataDirBusyError (a second server).
    */
   whenOwned?: 'connect' | 'refuse';
+  /**
+   * For 'memory://': start from this data directory (a tarball from PGlite's `dumpDataDir`)
+   * instead of an empty one. Tests copy one migrated database rather than migrating each.
+   */
+  memoryTemplate?: Blob;
 }
 
 export { DataDirBusyError };
@@ -69,7 +76,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const description = `PostgreSQL at ${target.hostname}:${target.port || '5432'}${target.pathname}`;
     return overPool({ connectionString: options.databaseUrl }, { kind: 'postgres', description, poolSize, timeout });
   }
-  if (options.dataDir === 'memory://') return openInMemory();
+  if (options.dataDir === 'memory://') return openInMemory(options.memoryTemplate);
   return openEmbedded(options.dataDir, options.command ?? 'openroll', options.whenOwned ?? 'connect', poolSize, timeout);
 }
 
@@ -164,8 +171,8 @@ function overPool(connection: pg.ClientConfig, target: PoolTarget): Database {
   };
 }
 
-async function openInMemory(): Promise<Database> {
-  const client = new PGlite({ extensions: { pg_trgm } });
+async function openInMemory(template: Blob | undefined): Promise<Database> {
+  const client = new PGlite({ extensions: { pg_trgm }, ...(template ? { loadDataDir: template } : {}) });
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
@@ -186,5 +193,6 @@ async function openInMemory(): Promise<Database> {
       await client.query('select 1');
     },
     close: () => client.close(),
+    dumpMemory: () => client.dumpDataDir('none'),
   };
 }
