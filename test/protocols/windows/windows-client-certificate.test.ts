@@ -112,6 +112,20 @@ describe('management behind a TLS proxy', () => {
     assert.equal(next.statusCode, 200, next.body);
   });
 
+  test('two new PCs enrolling one DeviceID at once: one is enrolled, the other refused, one row', async () => {
+    const deviceId = 'C0000000-0000-4000-8000-00000000000c';
+    const attempts = await Promise.all(
+      [0, 1].map(async (i) => {
+        const user = await createMdmUser(ctx, tenant.org);
+        const token = await createToken(ctx, tenant.adminKey, tenant.org.id, 'windows', { mdmUserId: user.id, sendEmail: false });
+        const payload = requestSecurityTokenBody({ email: user.email, code: token.body.data.enrollCode, csr: await makeCsr(), deviceId, hwDevId: String(i).repeat(64) });
+        return ctx.app.inject({ method: 'POST', url: '/EnrollmentServer/Enrollment.svc', headers: { 'content-type': 'application/soap+xml; charset=utf-8' }, payload });
+      }),
+    );
+    assert.deepEqual(attempts.map((res) => faultSubcode(res.body) ?? 'enrolled').sort(), ['enrolled', 's:Authorization']);
+    assert.equal((await deviceRow(tenant, deviceId)).length, 1);
+  });
+
   test('DevInfo keeps only the nodes Openroll uses, bounded: 1,500 made-up nodes a session, 8 sessions', async () => {
     const items = Array.from({ length: 1500 }, (_, i) => `<Item><Source><LocURI>./DevInfo/Made${i}Up</LocURI></Source><Data>${'x'.repeat(100)}</Data></Item>`).join('');
     const kept = `<Item><Source><LocURI>./DevInfo/Mod</LocURI></Source><Data>${'M'.repeat(5000)}</Data></Item><Item><Source><LocURI>./DevDetail/SwV</LocURI></Source><Data>10.0</Data></Item>`;
