@@ -22,6 +22,8 @@ import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes
 import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
+import { createCertificateSource } from './protocols/windows/client-certificate.ts';
+import { createDeviceAuthLimit } from './limits/device-auth-limit.ts';
 import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { registerAuth } from './plugins/auth.ts';
@@ -45,13 +47,23 @@ export interface BuildAppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** Routes of tools outside the product, registered last with the container (the benchmark's ceiling and floor, bench/). */
   routes?: Array<FastifyPluginAsync<{ container: Container }>>;
+  /**
+   * Serve HTTPS with this certificate and key (TLS_CERT_FILE, TLS_KEY_FILE, read by server.ts).
+   * Every client is asked for a certificate and none is refused at the handshake: one listener
+   * serves every organization, so the device paths check the certificate against the
+   * organization's own CA in code, and browsers and API clients need none.
+   */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
+/** Refused device authentications one client address may send per window (both platforms). */
+export const DEVICE_AUTH_FAILURES = { max: 30, timeWindowMs: 10 * 60_000 } as const;
+
 /** Builds the HTTP app over the services; does no I/O, so tests can `inject` into it. */
-export async function buildApp({ container, logger, onRoute, routes = [] }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ container, logger, onRoute, routes = [], tls }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = container;
   const https = config.publicUrl.startsWith('https:');
-  const app = Fastify({
+  const options = {
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     genReqId: genRequestId,
     bodyLimit: config.bodyLimit,
@@ -62,7 +74,11 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     frameworkErrors: frameworkErrorHandler,
     ...serverTimeouts(config),
     clientErrorHandler,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  };
+  // The HTTPS server's type differs only in its socket; the app itself is the same.
+  const app = (
+    tls ? (Fastify({ ...options, https: { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false } }) as unknown as FastifyInstance) : Fastify(options)
+  ).withTypeProvider<TypeBoxTypeProvider>();
   if (onRoute) app.addHook('onRoute', onRoute);
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -122,7 +138,10 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
   await app.register(pushCertificateRoutes, { pushCertificates: container.pushCertificates });
   await app.register(appleDevicesRoutes, { appleDevices: container.appleDevices });
+  // Failed device authentications per address, one count for both platforms (and every process).
+  const deviceAuthLimit = createDeviceAuthLimit({ counters: container.rateLimits, max: DEVICE_AUTH_FAILURES.max, timeWindowMs: DEVICE_AUTH_FAILURES.timeWindowMs });
   await app.register(appleProtocolRoutes, {
+    deviceAuthLimit,
     profiles: container.appleProfiles,
     scep: container.appleScep,
     checkIn: container.appleCheckIn,
@@ -142,6 +161,8 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
     wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
     counters: container.rateLimits,
+    certificateOf: createCertificateSource({ header: config.mdmClientCertHeader, trustProxy: config.trustProxy }),
+    deviceAuthLimit,
   });
   for (const plugin of routes) await app.register(plugin, { container });
   return app;

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.ts';
 import { mintApiKey } from './auth/api-key-credentials.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, deviceSessionNotice, loadConfig, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { BackupError, restoreBackup, writeBackup } from './db/backup.ts';
 import { DataDirBusyError, openDatabase } from './db/client.ts';
@@ -127,6 +127,7 @@ async function serve(config: Config): Promise<void> {
   console.log(`API reference: ${server.url}/docs`);
   console.log(`Enrollment links start with ${container.config.publicUrl}${container.config.publicUrlFromListen ? ' (set PUBLIC_URL to the address users reach)' : ''}.`);
   console.log(`Email: ${container.mailer.description}.`);
+  console.log(deviceSessionNotice(container.config).message);
   if (await container.organizations.isEmpty()) {
     const { organization, adminKey } = await container.organizations.create({ slug: 'demo', name: 'Demo organization' });
     console.log('');

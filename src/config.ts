@@ -67,10 +67,22 @@ export interface Config {
   secretKey: Buffer | undefined;
   /**
    * MDM_CLIENT_CERT_HEADER: the request header (lower-cased) in which the TLS-terminating proxy
-   * forwards the client certificate of Windows management sessions. Set, a session must carry the
-   * certificate Openroll issued to the device; unset, an enrolled DeviceID is enough.
+   * forwards the client certificate of Windows management sessions; believed only on requests
+   * whose connection comes from a TRUST_PROXY address (required with it).
    */
   mdmClientCertHeader: string | undefined;
+  /**
+   * TLS_CERT_FILE and TLS_KEY_FILE (PEM paths, both or neither): Openroll serves HTTPS itself and
+   * asks every client for a certificate, which the device paths check against the organization's
+   * register of issued certificates (one listener serves every organization's CA).
+   */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /**
+   * MDM_ALLOW_UNVERIFIED_SESSIONS: a Windows management session that presents no client
+   * certificate is taken as the enrolled device its DeviceID names. For trials only: anyone who
+   * knows a DeviceID can then speak as that device (not unenroll it: Alert 1226 needs a certificate).
+   */
+  mdmAllowUnverifiedSessions: boolean;
   /** Lets webhooks reach private, loopback and other special-use addresses (off: only global ones). */
   webhookAllowPrivateNetworks: boolean;
   /** One delivery attempt's whole time: resolving, connecting, sending, reading the answer. */
@@ -192,6 +204,52 @@ function headerName(env: Env, name: string): string | undefined {
   return raw.toLowerCase();
 }
 
+function filePath(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/** How Windows management sessions prove which device they are (README, "Windows enrollment"). */
+function deviceSessions(env: Env): Pick<Config, 'mdmClientCertHeader' | 'tls' | 'mdmAllowUnverifiedSessions'> {
+  const certFile = filePath(env, 'TLS_CERT_FILE');
+  const keyFile = filePath(env, 'TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'must be set together with ' + (certFile === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'));
+  }
+  const header = headerName(env, 'MDM_CLIENT_CERT_HEADER');
+  // A header any client can send is believed only from the proxy that overwrites it.
+  if (header !== undefined && proxies(env, 'TRUST_PROXY').length === 0) {
+    throw new ConfigError('MDM_CLIENT_CERT_HEADER', 'needs TRUST_PROXY: the addresses of the proxy that sets the header (from any other address it is ignored)');
+  }
+  return {
+    mdmClientCertHeader: header,
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    mdmAllowUnverifiedSessions: boolean(env, 'MDM_ALLOW_UNVERIFIED_SESSIONS', false),
+  };
+}
+
+/**
+ * What the start message says of Windows management sessions: how they are verified, or that
+ * they are not (a trial setting) or refused (nothing to verify them with).
+ */
+export function deviceSessionNotice(config: Pick<Config, 'mdmClientCertHeader' | 'tls' | 'mdmAllowUnverifiedSessions' | 'trustProxy'>): { level: 'info' | 'warn'; message: string } {
+  const ways = [
+    ...(config.tls ? ['client certificates over this server\'s own TLS'] : []),
+    ...(config.mdmClientCertHeader ? [`client certificates forwarded in ${config.mdmClientCertHeader} by ${config.trustProxy.join(', ')}`] : []),
+  ];
+  if (config.mdmAllowUnverifiedSessions) {
+    const also = ways.length > 0 ? ` (certificates presented are still checked: ${ways.join('; ')})` : '';
+    return {
+      level: 'warn',
+      message: `Windows management sessions: MDM_ALLOW_UNVERIFIED_SESSIONS=true is a trial setting. A session without a certificate is believed on the DeviceID it states${also}; never use it in production.`,
+    };
+  }
+  if (ways.length === 0) {
+    return { level: 'warn', message: 'Windows management sessions are refused: set TLS_CERT_FILE and TLS_KEY_FILE, or MDM_CLIENT_CERT_HEADER behind a proxy (README, "Windows enrollment").' };
+  }
+  return { level: 'info', message: `Windows management sessions are verified by ${ways.join(' and ')}.` };
+}
+
 /**
  * With PostgreSQL the server key cannot live in a local file (several servers share one
  * database), so the operator provides it; called when the server starts, not by every command.
@@ -210,12 +268,13 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const explicitUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']);
+  const sessions = deviceSessions(env);
   return {
     port,
     host,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR,
-    publicUrl: explicitUrl?.replace(/\/+$/, '') ?? listenUrl(host, port),
+    publicUrl: explicitUrl?.replace(/\/+$/, '') ?? listenUrl(host, port, sessions.tls !== undefined),
     publicUrlFromListen: explicitUrl === undefined,
     statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
     writeStatementTimeoutMs: integer(env, 'WRITE_STATEMENT_TIMEOUT_MS', 60_000, 0, 3_600_000),
@@ -236,7 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: proxies(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     secretKey: secretKey(env, 'OPENROLL_SECRET_KEY'),
-    mdmClientCertHeader: headerName(env, 'MDM_CLIENT_CERT_HEADER'),
+    ...sessions,
     ...timeouts(env),
     ...integrations(env),
   };
@@ -262,10 +321,10 @@ function integrations(env: Env): Pick<Config, 'webhookAllowPrivateNetworks' | 'w
  * The URL of the address the server listens on: `localhost` for the loopback and for all
  * interfaces (the one name sure to reach it from this machine), the address itself otherwise.
  */
-export function listenUrl(host: string, port: number): string {
+export function listenUrl(host: string, port: number, tls = false): string {
   const local = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::', ''].includes(host);
   const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${name}:${port}`;
+  return `${tls ? 'https' : 'http'}://${name}:${port}`;
 }
 
 function timeouts(env: Env): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs' | 'keepAliveTimeoutMs'> {

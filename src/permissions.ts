@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'mdm.windows.enterprise.get',
   'mdm.windows.device.list',
   'mdm.windows.device.get',
+  'mdm.windows.device.remove',
   'mdm.apple.enterprise.get',
   'mdm.apple.enterprise.update',
   'mdm.apple.device.list',

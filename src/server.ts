@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp, type BuildAppOptions } from './app.ts';
-import { listenUrl, type Config } from './config.ts';
+import { ConfigError, deviceSessionNotice, listenUrl, type Config } from './config.ts';
 import { createContainer, type Container } from './container.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -28,6 +30,27 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
+function readTlsFile(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): ${path}`);
+  }
+}
+
+/** The server's certificate and key for its own HTTPS, read and checked before anything opens. */
+export function loadTls(config: Pick<Config, 'tls'>): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tls) return undefined;
+  const cert = readTlsFile('TLS_CERT_FILE', config.tls.certFile);
+  const key = readTlsFile('TLS_KEY_FILE', config.tls.keyFile);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError('TLS_CERT_FILE', `and TLS_KEY_FILE must hold a PEM certificate (chain) and its private key: ${(error as Error).message}`);
+  }
+  return { cert, key };
+}
+
 /**
  * Opens the database, migrates it, builds the app and listens. The embedded database is opened
  * as its directory's only owner: a second server on it gets DataDirBusyError, having written nothing.
@@ -35,6 +58,7 @@ async function freePort(host: string): Promise<number> {
 export async function startServer(given: Config, options: Pick<BuildAppOptions, 'routes'> = {}): Promise<RunningServer> {
   // On PostgreSQL the operator gives the server key: without it, stop before connecting.
   if (given.databaseUrl) loadSecretKey(given);
+  const tls = loadTls(given);
   const database = await openDatabase({
     databaseUrl: given.databaseUrl,
     dataDir: given.dataDir,
@@ -44,19 +68,19 @@ export async function startServer(given: Config, options: Pick<BuildAppOptions, 
     whenOwned: 'refuse',
   });
   try {
-    return await serveOn(database, given, options);
+    return await serveOn(database, given, { ...options, ...(tls ? { tls } : {}) });
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
   }
 }
 
-async function serveOn(database: Database, given: Config, options: Pick<BuildAppOptions, 'routes'>): Promise<RunningServer> {
+async function serveOn(database: Database, given: Config, options: Pick<BuildAppOptions, 'routes' | 'tls'>): Promise<RunningServer> {
   let config = given;
   await runMigrations(database);
   if (config.port === 0 && config.publicUrlFromListen) {
     const port = await freePort(config.host);
-    config = { ...config, port, publicUrl: listenUrl(config.host, port) };
+    config = { ...config, port, publicUrl: listenUrl(config.host, port, config.tls !== undefined) };
   }
   const log = pino(loggerOptions(config)) as FastifyBaseLogger;
   // The server key is read (or made, on the embedded database) once this process owns the directory.
@@ -66,6 +90,8 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
   const stopWatchingPolicies = await container.policyCache.watchChanges();
   const stopWatchingEndpoints = await container.webhookEndpoints.watchChanges();
   const app = await buildApp({ container, logger: log, ...options });
+  const sessions = deviceSessionNotice(config);
+  app.log[sessions.level](sessions.message);
   const jobs = startBackgroundJobs(container, app.log);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -77,7 +103,7 @@ async function serveOn(database: Database, given: Config, options: Pick<BuildApp
     app,
     container,
     database,
-    url: `http://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     close: () =>
       (closing ??= (async () => {
         // In-flight requests finish first; then the jobs stop; the database closes last.

@@ -124,6 +124,7 @@ describe('server process', () => {
       assert.ok(key, first.output());
       const curl = /curl -s (\S+) -H "Authorization: Bearer (\S+)"/.exec(first.output());
       assert.ok(curl, 'a ready-to-paste curl line');
+      assert.match(first.output(), /Windows management sessions are refused: set TLS_CERT_FILE/, 'the start says how device sessions are verified');
       assert.equal((await get(`${first.url}/healthz`)).status, 200);
       // The embedded default made its server key at first start, readable by its owner only.
       if (!db) assert.equal(statSync(join(fresh, SECRET_KEY_FILE)).mode & 0o777, 0o600);

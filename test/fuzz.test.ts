@@ -37,7 +37,10 @@ assert.ok(Number.isSafeInteger(TOTAL) && TOTAL > 0, 'FUZZ_CASES must be a positi
 
 // One key sends every request here: the per-key rate limit (tested on its own) stays off.
 // Webhook endpoints may be loopback ones: no sender runs here, and hosts resolve from a table.
-const ctx = await buildTestApp({ rateLimitPerMinute: 0, webhookAllowPrivateNetworks: true });
+// Management sessions are taken on their DeviceID (MDM_ALLOW_UNVERIFIED_SESSIONS, the trial
+// setting): this suite is about what mutated messages do to the session code, which a refused
+// certificate would stop before; test/protocols/windows/ tests the certificates.
+const ctx = await buildTestApp({ rateLimitPerMinute: 0, webhookAllowPrivateNetworks: true, mdmAllowUnverifiedSessions: true });
 const routed = await buildRoutedApp(ctx);
 const probe = await createDbProbe(ctx.container.database);
 after(async () => {
@@ -506,10 +509,14 @@ describe('fuzz: device protocol endpoints', () => {
     test(`POST ${endpoint.route}`, async () => {
       if (endpoint.route.startsWith('/ManagementServer')) await insertWindowsDevice(ctx, a.org, { deviceIdentifier: endpoint.deviceId });
       let before = await probe.counts();
+      // Each management case from an address of its own (198.18.0.0/15, for tests): mutated
+      // DeviceIDs fail to authenticate, and past the per-address limit nothing would reach the session.
+      let n = 0;
       await fc.assert(
         fc.asyncProperty(deviceEndpointCases(endpoint), async (req) => {
           const url = endpoint.route.replace(':organizationId', a.org.id);
-          const res = await routed.app.inject({ method: 'POST', url, payload: req.body, headers: req.headers });
+          const remoteAddress = endpoint.deviceId ? `198.19.${(++n >> 8) & 255}.${n & 255}` : '127.0.0.1';
+          const res = await routed.app.inject({ method: 'POST', url, payload: req.body, headers: req.headers, remoteAddress });
           const where = `POST ${url} ${shorten(req.body)} → ${res.statusCode} ${shorten(res.body)}`;
           assert.ok(res.statusCode < 500, where);
           assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body), where);

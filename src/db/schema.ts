@@ -417,6 +417,9 @@ export const windowsDevices = pgTable(
     primaryKey({ columns: [t.organizationId, t.id] }),
     index('windows_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('windows_devices_org_identifier_idx').on(t.organizationId, t.deviceIdentifier),
+    // One DeviceID, one enrolled device per organization: a session or an enrollment never
+    // has two rows to choose from (migrations/0017_windows_device_identifier_enrolled.sql).
+    uniqueIndex('windows_devices_org_identifier_enrolled_idx').on(t.organizationId, t.deviceIdentifier).where(sql`state = 'enrolled'`),
     index('windows_devices_org_token_idx').on(t.organizationId, t.tokenId),
     // A retried enrollment presents only its credentials (like findTokenByEnrollCode does).
     index('windows_devices_code_idx').on(t.enrollCodeHash),

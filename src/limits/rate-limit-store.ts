@@ -17,7 +17,12 @@ export function limitKey(organizationId: string, bucket: string): string {
  * `request.ip` is the forwarded client's address when TRUST_PROXY names the proxy.
  */
 export function addressBucket(prefix: string, request: FastifyRequest): string {
-  return `${prefix}:${normalizeIP(request.ip)}`;
+  return `${prefix}:${clientAddress(request)}`;
+}
+
+/** The client address as limits count it: IPv4 itself, IPv6 by its /64 (see addressBucket). */
+export function clientAddress(request: FastifyRequest): string {
+  return normalizeIP(request.ip);
 }
 
 /**

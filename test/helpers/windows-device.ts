@@ -1,10 +1,13 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { newId } from '../../src/lib/ids.ts';
 import { x509 } from '../../src/pki/x509.ts';
 import { createWindowsDevicesRepo } from '../../src/protocols/windows/windows-devices.repo.ts';
+import { createMdmUser, type TestOrg } from './factories.ts';
 import type { TestContext } from './test-app.ts';
+import { createToken } from './tokens.ts';
 
 /** Plays a Windows PC against the MS-MDE2 endpoints, from the captured messages in test/fixtures/windows. */
 
@@ -19,6 +22,8 @@ const CSR_PLACEHOLDER = 'DER format PKCS#10 certificate request in Base64 encodi
 export interface Csr {
   base64: string;
   publicKey: KeyObject;
+  /** The device's key, for a TLS client that presents the issued certificate. */
+  privateKey: KeyObject;
 }
 
 /** A fresh PKCS#10 request, signed as Windows signs it (SHA-1) or with SHA-256. */
@@ -27,7 +32,12 @@ export async function makeCsr(options: { hash?: 'SHA-1' | 'SHA-256'; bits?: numb
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${options.cn ?? 'B1C43CD0-1624-5FBB-8E54-34CF17DFD3A1'}`, keys, signingAlgorithm: algorithm });
   const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey));
-  return { base64: Buffer.from(csr.rawData).toString('base64'), publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }) };
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return {
+    base64: Buffer.from(csr.rawData).toString('base64'),
+    publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }),
+  };
 }
 
 /** The same request with one bit of its signature flipped: its self-signature no longer verifies. */
@@ -127,5 +137,64 @@ export async function insertWindowsDevice(ctx: TestContext, org: { id: string },
     enrolledAt: now,
     createdAt: now,
     updatedAt: now,
+  });
+}
+
+/** The header a TLS-terminating proxy on loopback forwards the device certificate in. */
+export const CERT_HEADER = 'x-ssl-client-cert';
+/**
+ * The configuration of a proxy on 127.0.0.1 (inject's default address) that forwards the client
+ * certificate: the cheapest verified path, for suites whose sessions must be the device's own.
+ */
+export const BEHIND_PROXY = { mdmClientCertHeader: CERT_HEADER, trustProxy: ['127.0.0.1'] };
+const SOAP = { 'content-type': 'application/soap+xml; charset=utf-8' };
+const SYNCML = { 'content-type': 'application/vnd.syncml.dm+xml' };
+
+/** The device certificate (PEM) inside an enrollment answer's provisioning document. */
+export function deviceCertificateOf(enrollmentResponse: string): string {
+  const doc = provisioningDocOf(enrollmentResponse);
+  const user = characteristic(all(doc, 'characteristic').find((c) => c.getAttribute('type') === 'My')!, 'User')!;
+  const [thumbprint] = childTypes(user).filter((t) => t !== 'PrivateKeyContainer');
+  return new X509Certificate(Buffer.from(parm(characteristic(user, thumbprint!), 'EncodedCertificate')!, 'base64')).toString();
+}
+
+export interface EnrolledWindowsDevice {
+  deviceId: string;
+  /** The certificate Openroll issued, PEM, and the key of its CSR. */
+  pem: string;
+  privateKey: KeyObject;
+  tokenId: string;
+  email: string;
+  code: string;
+}
+
+/** A PC enrolled through the real endpoints with a fresh token of its own user. */
+export async function enrollWindowsDevice(ctx: TestContext, tenant: TestOrg, deviceId: string): Promise<EnrolledWindowsDevice> {
+  const user = await createMdmUser(ctx, tenant.org);
+  const token = await createToken(ctx, tenant.adminKey, tenant.org.id, 'windows', { mdmUserId: user.id, sendEmail: false });
+  assert.equal(token.status, 200, JSON.stringify(token.body));
+  const code = token.body.data.enrollCode as string;
+  const csr = await makeCsr();
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/EnrollmentServer/Enrollment.svc',
+    headers: SOAP,
+    payload: requestSecurityTokenBody({ email: user.email, code, csr, deviceId, hwDevId: deviceId.replace(/-/g, '').padEnd(64, '0') }),
+  });
+  assert.equal(faultSubcode(res.body), undefined, res.body);
+  return { deviceId, pem: deviceCertificateOf(res.body), privateKey: csr.privateKey, tokenId: token.body.data.id, email: user.email, code };
+}
+
+/**
+ * One OMA-DM message as the device sends it through the proxy: its certificate (when given) in
+ * CERT_HEADER, URL-escaped as nginx's $ssl_client_escaped_cert, from `remoteAddress`.
+ */
+export function managementSession(ctx: TestContext, organizationId: string, args: { deviceId: string; pem?: string; body?: string; remoteAddress?: string }) {
+  return ctx.app.inject({
+    method: 'POST',
+    url: `/ManagementServer/MDM.svc/${organizationId}`,
+    payload: args.body ?? syncmlBody('syncml-first-session.xml', args.deviceId),
+    headers: { ...SYNCML, ...(args.pem ? { [CERT_HEADER]: encodeURIComponent(args.pem) } : {}) },
+    remoteAddress: args.remoteAddress ?? '127.0.0.1',
   });
 }

@@ -10162,7 +10162,154 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Retire a Windows device
+         * @description The device becomes unenrolled and every certificate Openroll issued to it is revoked: its next management session is refused, and its DeviceID may enroll again (a wiped or re-imaged PC). Retiring an unenrolled device changes nothing.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Entity Id or Slug */
+                    organizationId: string;
+                    /** @description Entity Id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            data: {
+                                /** @description Entity Id */
+                                id: string;
+                                /** @description Entity Id */
+                                organizationId: string;
+                                /** @description Entity Id */
+                                winEnrollmentTokenId: string;
+                                /** @description The MDM user the device enrolled as */
+                                userEmail: string;
+                                /** @description The DeviceID Windows sends (enrollment and every OMA-DM session) */
+                                deviceId: string;
+                                hwDevId: string | null;
+                                deviceName: string | null;
+                                osVersion: string | null;
+                                state: "enrolled" | "unenrolled";
+                                certificate: {
+                                    serialNumber: string;
+                                    /** @description SHA-1, upper-case hex, as Windows shows it */
+                                    thumbprint: string;
+                                };
+                                devInfo: {
+                                    [key: string]: string;
+                                };
+                                enrollmentContext: {
+                                    [key: string]: string;
+                                };
+                                /** Format: date-time */
+                                enrolledAt: string;
+                                lastSeenAt: string | null;
+                                unenrolledAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

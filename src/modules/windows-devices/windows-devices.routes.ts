@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { authOf } from '../../plugins/auth.ts';
-import { getWindowsDeviceSchema, listWindowsDevicesSchema } from './windows-devices.schemas.ts';
+import { getWindowsDeviceSchema, listWindowsDevicesSchema, retireWindowsDeviceSchema } from './windows-devices.schemas.ts';
 import type { WindowsDevicesService } from './windows-devices.service.ts';
 
 export const windowsDevicesRoutes: FastifyPluginAsyncTypebox<{ devices: WindowsDevicesService }> = async (app, { devices }) => {
@@ -13,5 +13,9 @@ export const windowsDevicesRoutes: FastifyPluginAsyncTypebox<{ devices: WindowsD
 
   app.get(`${base}/:id`, { schema: getWindowsDeviceSchema, config: { permission: 'mdm.windows.device.get' } }, async (request) => {
     return { status: true as const, data: await devices.get(authOf(request), request.params.id) };
+  });
+
+  app.delete(`${base}/:id`, { schema: retireWindowsDeviceSchema, config: { permission: 'mdm.windows.device.remove' } }, async (request) => {
+    return { status: true as const, data: await devices.retire(authOf(request), request.params.id) };
   });
 };

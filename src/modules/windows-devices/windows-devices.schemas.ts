@@ -47,3 +47,12 @@ export const getWindowsDeviceSchema = {
   params: OrgEntityParams,
   response: withErrors({ 200: ok(WindowsDevice) }),
 };
+
+export const retireWindowsDeviceSchema = {
+  tags,
+  summary: 'Retire a Windows device',
+  description:
+    'The device becomes unenrolled and every certificate Openroll issued to it is revoked: its next management session is refused, and its DeviceID may enroll again (a wiped or re-imaged PC). Retiring an unenrolled device changes nothing.',
+  params: OrgEntityParams,
+  response: withErrors({ 200: ok(WindowsDevice) }),
+};

@@ -1,4 +1,6 @@
 import type { Database } from '../../db/client.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { notFound } from '../../errors.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
@@ -28,8 +30,8 @@ export function toWindowsDeviceView(row: WindowsDeviceRecord): WindowsDeviceView
   };
 }
 
-/** The admin API's read-only view of the Windows devices (the protocols write them). */
-export function createWindowsDevicesService(deps: { database: Database }) {
+/** The admin API's view of the Windows devices (the protocols write them), and their retirement. */
+export function createWindowsDevicesService(deps: { database: Database; clock: Clock; certificateAuthority: CertificateAuthority }) {
   const repo = () => createWindowsDevicesRepo(deps.database.db);
   return {
     async list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<WindowsDeviceView>> {
@@ -41,6 +43,23 @@ export function createWindowsDevicesService(deps: { database: Database }) {
 
     async get(auth: AuthContext, id: string): Promise<WindowsDeviceView> {
       const row = await repo().get(auth.organization.id, id.toLowerCase());
+      if (!row) throw notFound();
+      return toWindowsDeviceView(row);
+    },
+
+    /**
+     * Retires a device: unenrolled and every certificate issued to it revoked, in one
+     * transaction, so its next session is refused and its DeviceID may enroll again (a wiped or
+     * re-imaged PC). Retiring a device already unenrolled changes nothing and answers the same.
+     */
+    async retire(auth: AuthContext, id: string): Promise<WindowsDeviceView> {
+      const organizationId = auth.organization.id;
+      const now = deps.clock.now();
+      const row = await deps.database.db.transaction(async (tx) => {
+        const retired = await createWindowsDevicesRepo(tx).retire(organizationId, id.toLowerCase(), now);
+        if (retired) await deps.certificateAuthority.revokeDeviceCertificates(tx, organizationId, retired.id);
+        return retired;
+      });
       if (!row) throw notFound();
       return toWindowsDeviceView(row);
     },

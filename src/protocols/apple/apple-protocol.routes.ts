@@ -5,6 +5,8 @@ import type { EnrollPageService } from '../../enroll-page/enroll-page.service.ts
 import { renderEnrollPage, type EnrollPageInput } from '../../enroll-page/enroll-page.view.ts';
 import { AppError, validationError } from '../../errors.ts';
 import { ID_PATTERN } from '../../lib/ids.ts';
+import type { DeviceAuthLimit } from '../../limits/device-auth-limit.ts';
+import { clientAddress } from '../../limits/rate-limit-store.ts';
 import { APPLE_ROUTES } from './apple-urls.ts';
 import type { CheckInService } from './checkin.service.ts';
 import type { MdmChannelService } from './mdm-channel.service.ts';
@@ -18,6 +20,8 @@ export interface AppleProtocolRoutesOptions {
   mdm: MdmChannelService;
   pages: EnrollPageService;
   wrongLinkLimit: { max: number; timeWindowMs: number };
+  /** Messages refused as unsigned or badly signed (401) per client address, shared with Windows. */
+  deviceAuthLimit: DeviceAuthLimit;
 }
 
 const CONTENT_TYPES = {
@@ -123,15 +127,32 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
   app.get(APPLE_ROUTES.scep, { schema: { hide: true, params: OrgPathParams, querystring: ScepQuery } }, scepHandler);
   app.post(APPLE_ROUTES.scep, { schema: { hide: true, params: OrgPathParams, querystring: ScepQuery, body: BinaryBody } }, scepHandler);
 
+  /**
+   * A message refused as not authenticated (401) counts against its address; past the limit the
+   * address is answered 429 with Retry-After before its signature is verified. Authenticated
+   * messages never count (many devices share an office's address).
+   */
+  const authenticated = async <T>(request: FastifyRequest, handle: () => Promise<T>): Promise<T> => {
+    const address = clientAddress(request);
+    const blocked = await options.deviceAuthLimit.check(address);
+    if (blocked) throw new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': String(blocked.retryAfterSeconds) } });
+    try {
+      return await handle();
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode === 401) await options.deviceAuthLimit.fail(address);
+      throw error;
+    }
+  };
+
   app.put(APPLE_ROUTES.checkIn, { schema: { hide: true, params: OrgPathParams, body: BinaryBody } }, async (request, reply) => {
     const body = requireBuffer(request, CONTENT_TYPES.checkIn);
-    const result = await checkIn.checkIn(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body);
+    const result = await authenticated(request, () => checkIn.checkIn(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body));
     return reply.code(result.status).send();
   });
 
   app.put(APPLE_ROUTES.server, { schema: { hide: true, params: OrgPathParams, body: BinaryBody } }, async (request, reply) => {
     const body = requireBuffer(request, CONTENT_TYPES.mdm);
-    await mdm.report(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body);
+    await authenticated(request, () => mdm.report(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body));
     return reply.code(200).send();
   });
 };

@@ -98,17 +98,37 @@ export function syncmlResponse(message: SyncmlMessage, serverUri: string): strin
   );
 }
 
-/** ./DevInfo/* values of the message's Replace (and Add) commands. */
+/**
+ * The ./DevInfo nodes Openroll keeps: the whole DevInfo CSP (MS-MDM; Windows reports it in its
+ * first message). A device may send any node name it likes; anything else is ignored, so what a
+ * device can store on its row is bounded: five values of at most DEVINFO_MAX_LENGTH characters.
+ */
+export const KEPT_DEVINFO_NODES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'] as const;
+export const DEVINFO_MAX_LENGTH = 256;
+const KEPT = new Set<string>(KEPT_DEVINFO_NODES);
+
+/** ./DevInfo/* values of the message's Replace (and Add) commands, only the kept nodes, bounded. */
 export function devInfoOf(message: SyncmlMessage): Record<string, string> {
   const info = new Map<string, string>();
   for (const command of message.commands) {
     if (command.name !== 'Replace' && command.name !== 'Add') continue;
     for (const it of command.items) {
-      const match = /^\.\/DevInfo\/([A-Za-z0-9_]{1,32})$/.exec(it.sourceUri ?? '');
-      if (match && it.data !== undefined) info.set(match[1]!, it.data.slice(0, 256));
+      const uri = it.sourceUri ?? '';
+      const name = uri.startsWith('./DevInfo/') ? uri.slice('./DevInfo/'.length) : '';
+      if (KEPT.has(name) && it.data !== undefined) info.set(name, it.data.slice(0, DEVINFO_MAX_LENGTH));
     }
   }
   return Object.fromEntries(info);
+}
+
+/** Only the kept nodes of a stored DevInfo, each bounded (rows written before the bound had any). */
+export function keptDevInfo(stored: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of KEPT_DEVINFO_NODES) {
+    const value = stored[name];
+    if (typeof value === 'string') kept[name] = value.slice(0, DEVINFO_MAX_LENGTH);
+  }
+  return kept;
 }
 
 export function isUnenrollment(message: SyncmlMessage): boolean {

@@ -37,13 +37,15 @@ export function createWindowsDevicesRepo(db: Executor) {
       return listPage(db, windowsDevices, { where: eq(windowsDevices.organizationId, organizationId), sortColumns: SORT_COLUMNS, sort, ...page });
     },
 
-    /** The newest device enrolled under this DeviceID (a PC enrolled again gets a new row). */
-    async findByIdentifier(organizationId: string, deviceIdentifier: string): Promise<WindowsDeviceRecord | undefined> {
+    /**
+     * The enrolled device holding this DeviceID: at most one per organization
+     * (windows_devices_org_identifier_enrolled_idx), so there is no "newest row" to pick.
+     */
+    async findEnrolledByIdentifier(organizationId: string, deviceIdentifier: string): Promise<WindowsDeviceRecord | undefined> {
       const [row] = await db
         .select()
         .from(windowsDevices)
-        .where(and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.deviceIdentifier, deviceIdentifier)))
-        .orderBy(desc(windowsDevices.createdAt), desc(windowsDevices.id))
+        .where(and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.deviceIdentifier, deviceIdentifier), eq(windowsDevices.state, 'enrolled')))
         .limit(1);
       return row;
     },
@@ -73,11 +75,24 @@ export function createWindowsDevicesRepo(db: Executor) {
       await db.update(windowsDevices).set({ devInfo, lastSeenAt: at, updatedAt: at }).where(scoped(organizationId, id));
     },
 
+    /** The device's own unenrollment (Alert 1226): it was seen now too. */
     async markUnenrolled(organizationId: string, id: string, at: Date): Promise<void> {
       await db
         .update(windowsDevices)
         .set({ state: 'unenrolled', unenrolledAt: at, lastSeenAt: at, updatedAt: at })
         .where(and(scoped(organizationId, id), eq(windowsDevices.state, 'enrolled')));
+    },
+
+    /** An admin retires the device: unenrolled, unless it already was; returns the row either way. */
+    async retire(organizationId: string, id: string, at: Date): Promise<WindowsDeviceRecord | undefined> {
+      const [retired] = await db
+        .update(windowsDevices)
+        .set({ state: 'unenrolled', unenrolledAt: at, updatedAt: at })
+        .where(and(scoped(organizationId, id), eq(windowsDevices.state, 'enrolled')))
+        .returning();
+      if (retired) return retired;
+      const [row] = await db.select().from(windowsDevices).where(scoped(organizationId, id)).limit(1);
+      return row;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { constraintName, sqlState } from '../../lib/db-errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { sha256 } from '../../lib/secrets.ts';
 import { findTokenByEnrollCode, redeemTokenInTransaction, type TokenForDevice } from '../../modules/enrollment-tokens/token-device-access.ts';
@@ -15,6 +16,10 @@ import { assertGetPolicies, getPoliciesResponse } from './xcep.ts';
 
 /** A device that sent its enrollment but lost the answer may send it again this long after. */
 export const ENROLLMENT_RETRY_WINDOW_MS = 15 * 60_000;
+
+const DEVICE_ID_HELD = 'This PC is already enrolled in your organization. Ask your IT team to retire its old record, then enroll again.';
+/** The partial unique index that holds one enrolled device per DeviceID and organization. */
+const ENROLLED_IDENTIFIER_INDEX = 'windows_devices_org_identifier_enrolled_idx';
 
 const WRONG_CREDENTIALS = 'The email or the code is not right. Type your work email, and the code from your enrollment email as the password.';
 
@@ -80,6 +85,16 @@ export function createWindowsEnrollmentService(deps: WindowsEnrollmentDeps) {
     }
   }
 
+  /** Two enrollments of one DeviceID at once: the unique index lets one in, the other is refused. */
+  async function enrollingOnce<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (sqlState(error) === '23505' && constraintName(error) === ENROLLED_IDENTIFIER_INDEX) throw new SoapFault('Authorization', DEVICE_ID_HELD);
+      throw error;
+    }
+  }
+
   async function answer(soap: SoapRequest, organizationId: string, request: SecurityTokenRequest, certificate: IssuedCertificate): Promise<string> {
     const authority = await ca.getCa(organizationId);
     const document = provisioningDocument({
@@ -127,9 +142,13 @@ export function createWindowsEnrollmentService(deps: WindowsEnrollmentDeps) {
 
       const open = usable(token);
       const organizationId = open.organizationId;
+      // A DeviceID an enrolled device holds is refused, the token left PENDING: sessions are
+      // the device's certificate's, and two enrolled rows under one DeviceID would be two
+      // devices claiming one name (the same PC's retry went through retriedEnrollment above).
+      if (await createWindowsDevicesRepo(database.db).findEnrolledByIdentifier(organizationId, request.deviceIdentifier)) throw new SoapFault('Authorization', DEVICE_ID_HELD);
       await ca.getCa(organizationId); // made (and committed) before the enrollment's transaction
       const deviceId = newId();
-      const certificate = await database.db.transaction(async (tx) => {
+      const certificate = await enrollingOnce(() => database.db.transaction(async (tx) => {
         const redeemed = await redeemTokenInTransaction(tx, {
           organizationId,
           platform: 'windows',
@@ -159,7 +178,7 @@ export function createWindowsEnrollmentService(deps: WindowsEnrollmentDeps) {
           updatedAt: now,
         });
         return issued;
-      });
+      }));
       return answer(soap, organizationId, request, certificate);
     },
   };

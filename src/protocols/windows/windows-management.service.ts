@@ -1,11 +1,11 @@
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isId } from '../../lib/ids.ts';
-import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { forwardedCertificateThumbprint } from './client-certificate.ts';
+import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
+import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
-import { devInfoOf, isUnenrollment, parseSyncml, syncmlResponse } from './syncml.ts';
-import { createWindowsDevicesRepo } from './windows-devices.repo.ts';
+import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
+import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
 import { windowsUrls } from './windows-urls.ts';
 
 export interface WindowsManagementDeps {
@@ -14,11 +14,20 @@ export interface WindowsManagementDeps {
   certificateAuthority: CertificateAuthority;
   publicUrl: string;
   /**
-   * The header in which the TLS-terminating proxy forwards the client certificate. Set: every
-   * session must carry the certificate Openroll issued to the device. Unset: the DeviceID of an
-   * enrolled device is enough (plain HTTP, for trials and tests).
+   * MDM_ALLOW_UNVERIFIED_SESSIONS: a session without a certificate is taken as the enrolled
+   * device its DeviceID names (trials only). Off, such a session is refused.
    */
-  clientCertHeader: string | undefined;
+  allowUnverified: boolean;
+}
+
+const notEnrolledHere = () => new SoapFault('Authentication', 'This device is not enrolled here.');
+const notThisDevice = () => new SoapFault('InvalidSecurity', "The client certificate is not this device's.");
+const noLongerManaged = () => new SoapFault('Authorization', 'This device is no longer managed; enroll it again.');
+
+/** A session's device, and whether its certificate proved it (only then may it unenroll). */
+interface SessionDevice {
+  device: WindowsDeviceRecord;
+  verified: boolean;
 }
 
 /** OMA-DM sessions at the ADDR of the provisioning document: the first session and unenrollment. */
@@ -26,30 +35,52 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
   const { database, clock, certificateAuthority: ca } = deps;
   const urls = windowsUrls(deps.publicUrl);
 
-  async function requireCertificate(organizationId: string, device: { id: string; certificateThumbprint: string }, header: string | string[] | undefined) {
-    const thumbprint = forwardedCertificateThumbprint(header);
-    if (!thumbprint) throw new SoapFault('InvalidSecurity', 'The session carries no client certificate.');
+  /**
+   * The device the certificate was issued to, found by the certificate (never by what the
+   * message says): exactly a certificate of this organization's register, for a Windows device,
+   * unrevoked and valid, and the message's DeviceID must be that device's.
+   */
+  async function deviceOfCertificate(organizationId: string, der: Buffer, source: string): Promise<WindowsDeviceRecord> {
+    const thumbprint = thumbprintOf(der);
     const issued = await ca.findIssuedCertificate(organizationId, { thumbprint });
-    const now = clock.now();
-    if (!issued || issued.deviceId !== device.id || thumbprint !== device.certificateThumbprint || issued.revokedAt || issued.notAfter <= now || issued.notBefore > now) {
-      throw new SoapFault('InvalidSecurity', "The client certificate is not this device's.");
+    if (!issued || issued.platform !== 'windows' || !Buffer.from(issued.certificateDer).equals(der)) {
+      throw new SoapFault('InvalidSecurity', 'The client certificate was not issued by this server for this organization.');
     }
+    const device = await createWindowsDevicesRepo(database.db).get(organizationId, issued.deviceId);
+    if (!device || device.deviceIdentifier !== source) throw notThisDevice();
+    const now = clock.now();
+    if (issued.revokedAt !== null || device.certificateThumbprint !== thumbprint) {
+      // Retired or unenrolled: the device is told so. A certificate replaced by a retried
+      // enrollment of a device still enrolled is simply not its certificate any more.
+      throw device.state === 'enrolled' ? notThisDevice() : noLongerManaged();
+    }
+    if (issued.notAfter <= now || issued.notBefore > now) throw new SoapFault('InvalidSecurity', 'The client certificate is outside its validity.');
+    return device;
+  }
+
+  async function sessionDevice(organizationId: string, presented: PresentedCertificate, source: string): Promise<SessionDevice> {
+    if (presented === 'unreadable') throw new SoapFault('InvalidSecurity', 'The client certificate cannot be read.');
+    if (presented !== 'none') return { device: await deviceOfCertificate(organizationId, presented.der, source), verified: true };
+    if (!deps.allowUnverified) throw new SoapFault('InvalidSecurity', 'The session carries no client certificate.');
+    const device = await createWindowsDevicesRepo(database.db).findEnrolledByIdentifier(organizationId, source);
+    if (!device) throw notEnrolledHere();
+    return { device, verified: false };
   }
 
   return {
-    async session(organizationId: string, body: string, headers: Record<string, string | string[] | undefined>): Promise<string> {
+    async session(organizationId: string, body: string, presented: PresentedCertificate): Promise<string> {
       const message = parseSyncml(body);
-      if (!isId(organizationId)) throw new SoapFault('Authentication', 'This device is not enrolled here.');
+      if (!isId(organizationId)) throw notEnrolledHere();
       const orgId = organizationId.toLowerCase();
-      const repo = createWindowsDevicesRepo(database.db);
-      const device = await repo.findByIdentifier(orgId, message.source);
-      if (!device) throw new SoapFault('Authentication', 'This device is not enrolled here.');
-      if (deps.clientCertHeader) await requireCertificate(orgId, device, headers[deps.clientCertHeader]);
-      if (device.state !== 'enrolled') throw new SoapFault('Authorization', 'This device is no longer managed; enroll it again.');
+      const { device, verified } = await sessionDevice(orgId, presented, message.source);
+      if (device.state !== 'enrolled') throw noLongerManaged();
 
       const now = clock.now();
-      const devInfo = { ...device.devInfo, ...devInfoOf(message) };
-      if (isUnenrollment(message)) {
+      // Stored values of nodes no longer kept (an older version kept any) are dropped here too.
+      const devInfo = keptDevInfo({ ...device.devInfo, ...devInfoOf(message) });
+      const repo = createWindowsDevicesRepo(database.db);
+      // Only the device's own certificate may unenroll it: a DeviceID alone is not enough.
+      if (verified && isUnenrollment(message)) {
         await database.db.transaction(async (tx) => {
           const devices = createWindowsDevicesRepo(tx);
           await devices.recordSession(orgId, device.id, devInfo, now);

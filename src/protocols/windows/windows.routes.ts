@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../../lib/db-errors.ts';
 import { NO_ORGANIZATION, type CounterStore } from '../../limits/counter-store.ts';
-import { addressBucket, limitKey } from '../../limits/rate-limit-store.ts';
+import type { DeviceAuthLimit } from '../../limits/device-auth-limit.ts';
+import { addressBucket, clientAddress, limitKey } from '../../limits/rate-limit-store.ts';
+import type { PresentedCertificate } from './client-certificate.ts';
 import { parseSoapRequest, SOAP_CONTENT_TYPE, type SoapRequest } from './soap.ts';
 import { faultStatus, renderFault, SoapFault } from './soap-faults.ts';
 import { SYNCML_CONTENT_TYPE } from './syncml.ts';
@@ -18,6 +20,10 @@ export interface WindowsRoutesOptions {
   wrongCredentialLimit: { max: number; timeWindowMs: number };
   /** The shared counters (in the database on PostgreSQL): every process sees one count. */
   counters: CounterStore;
+  /** The certificate a management session presents (own TLS, or a trusted proxy's header). */
+  certificateOf: (request: FastifyRequest) => PresentedCertificate;
+  /** Failed management sessions per client address, shared with Apple's device routes. */
+  deviceAuthLimit: DeviceAuthLimit;
 }
 
 type Endpoint = 'enrollment' | 'management';
@@ -91,8 +97,23 @@ export async function windowsRoutes(app: FastifyInstance, options: WindowsRoutes
   soapRoute(WINDOWS_PATHS.policy, (soap) => enrollment.getPolicies(soap), true);
   soapRoute(WINDOWS_PATHS.enrollment, (soap) => enrollment.enroll(soap), true);
 
+  // A session refused as unauthenticated (401) counts against its address; past the limit the
+  // address is answered 429 before its certificate is looked at. Accepted sessions never count.
+  const { deviceAuthLimit } = options;
   app.post<{ Params: { organizationId: string } }>(WINDOWS_PATHS.management, { schema: { hide: true } }, async (request, reply) => {
-    const answer = await management.session(request.params.organizationId, typeof request.body === 'string' ? request.body : '', request.headers);
+    const address = clientAddress(request);
+    const blocked = await deviceAuthLimit.check(address);
+    if (blocked) {
+      const fault = new SoapFault('Authentication', 'Too many refused sessions from this network. Try again later.');
+      return sendFault(reply.header('retry-after', String(blocked.retryAfterSeconds)), fault, 'management', undefined, 429);
+    }
+    let answer: string;
+    try {
+      answer = await management.session(request.params.organizationId, typeof request.body === 'string' ? request.body : '', options.certificateOf(request));
+    } catch (error) {
+      if (error instanceof SoapFault && faultStatus(error, 'management') === 401) await deviceAuthLimit.fail(address);
+      throw error;
+    }
     return reply.header('content-type', SYNCML_CONTENT_TYPE).header('cache-control', 'no-store').send(answer);
   });
 }

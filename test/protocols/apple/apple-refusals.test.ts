@@ -66,8 +66,16 @@ async function deviceWithIdentity(t: Tenant) {
   return { device, token: tok, values: { topic: t.topic, udid: device.udid, serial: device.serialNumber } };
 }
 
+/**
+ * Each message from an address of its own (198.18.0.0/15, for tests): this suite sends more
+ * refused messages than the per-address limit of failed device authentications allows, which
+ * test/limits/device-auth-limit.test.ts tests on its own.
+ */
+let sent = 0;
 function put(url: string, body: Buffer | string, signature: string | undefined, contentType = CHECKIN_TYPE) {
-  return ctx.app.inject({ method: 'PUT', url, payload: body, headers: { 'content-type': contentType, ...(signature !== undefined ? { 'mdm-signature': signature } : {}) } });
+  const n = ++sent;
+  const remoteAddress = `198.18.${(n >> 8) & 255}.${n & 255}`;
+  return ctx.app.inject({ method: 'PUT', url, payload: body, remoteAddress, headers: { 'content-type': contentType, ...(signature !== undefined ? { 'mdm-signature': signature } : {}) } });
 }
 
 /** The request is refused with `status`/`code` and the database is exactly as it was. */

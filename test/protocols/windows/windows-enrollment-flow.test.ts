@@ -6,7 +6,10 @@ import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts'
 import { createToken, tokensPath } from '../../helpers/tokens.ts';
 import {
   all,
+  BEHIND_PROXY,
+  CERT_HEADER,
   characteristic,
+  deviceCertificateOf,
   childTypes,
   discoverBody,
   faultSubcode,
@@ -24,7 +27,8 @@ import {
 /**
  * The whole device side of a Windows enrollment over HTTP, from captured protocol messages:
  * discovery, a wrong code, policy, enrollment, the first OMA-DM session, then a second device on
- * the same token and a revoked token.
+ * the same token and a revoked token. Sessions come through a proxy on 127.0.0.1 that forwards
+ * the device's certificate (BEHIND_PROXY), as in production.
  */
 let ctx: TestContext;
 let tenant: TestOrg;
@@ -32,12 +36,15 @@ let email: string;
 let tokenId: string;
 let code: string;
 const SOAP = { 'content-type': 'application/soap+xml; charset=utf-8' };
+/** The certificate of the device's latest enrollment answer, as its proxy forwards it. */
+let devicePem = '';
+const asDevice = () => ({ 'content-type': 'application/vnd.syncml.dm+xml', [CERT_HEADER]: encodeURIComponent(devicePem) });
 
 const post = (url: string, payload: string, headers: Record<string, string> = SOAP) => ctx.app.inject({ method: 'POST', url, payload, headers });
 const tokenState = async (id = tokenId) => (await call(ctx.app, tenant.adminKey, { method: 'GET', url: `${tokensPath(tenant.org.id, 'windows')}/${id}` })).body.data;
 
 before(async () => {
-  ctx = await buildTestApp();
+  ctx = await buildTestApp(BEHIND_PROXY);
   tenant = await createOrg(ctx);
   const user = await createMdmUser(ctx, tenant.org, { email: 'jane.doe@contoso.com' });
   email = user.email;
@@ -97,6 +104,7 @@ describe('a Windows PC enrolls with an Openroll token', () => {
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(faultSubcode(res.body), undefined, res.body);
     enrollmentResponse = res.body;
+    devicePem = deviceCertificateOf(res.body);
     const root = parse(res.body);
     assert.match(text(root, 'Action') ?? '', /RSTRC\/wstep$/);
     assert.equal(all(root, 'BinarySecurityToken')[0]!.getAttribute('ValueType'), 'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentProvisionDoc');
@@ -152,7 +160,7 @@ describe('a Windows PC enrolls with an Openroll token', () => {
   });
 
   test('the first OMA-DM session: a Status for the header and each command, Final; DevInfo recorded', async () => {
-    const res = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), { 'content-type': 'application/vnd.syncml.dm+xml' });
+    const res = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), asDevice());
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.headers['content-type'], 'application/vnd.syncml.dm+xml');
     assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body));
@@ -176,6 +184,12 @@ describe('a Windows PC enrolls with an Openroll token', () => {
     const token = await tokenState();
     const retry = await post('/EnrollmentServer/Enrollment.svc', requestSecurityTokenBody({ email, code, csr: await makeCsr() }));
     assert.equal(faultSubcode(retry.body), undefined, retry.body);
+    const replaced = asDevice();
+    devicePem = deviceCertificateOf(retry.body);
+    const old = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), replaced);
+    assert.equal(old.statusCode, 401, 'the certificate the retry replaced opens no session');
+    assert.equal(faultSubcode(old.body), 's:InvalidSecurity');
+    assert.equal((await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), asDevice())).statusCode, 200, 'the new one does');
     const again = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `/v1/organizations/${tenant.org.id}/mdm/windows/devices` });
     assert.equal(again.body.data.totalDocs, 1);
     assert.equal((await tokenState()).winDeviceId, token.winDeviceId);
@@ -202,14 +216,14 @@ describe('a Windows PC enrolls with an Openroll token', () => {
 
   test('Alert 1226 unenrolls the device and revokes its certificate; its next session is refused', async () => {
     const token = await tokenState();
-    const res = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-unenroll.xml'), { 'content-type': 'application/vnd.syncml.dm+xml' });
+    const res = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-unenroll.xml'), asDevice());
     assert.equal(res.statusCode, 200, res.body);
     const device = await call(ctx.app, tenant.adminKey, { method: 'GET', url: `/v1/organizations/${tenant.org.id}/mdm/windows/devices/${token.winDeviceId}` });
     assert.equal(device.body.data.state, 'unenrolled');
     assert.equal(device.body.data.unenrolledAt, ctx.clock.now().toISOString());
     const issued = await ctx.container.certificateAuthority.findIssuedCertificate(tenant.org.id, { thumbprint: device.body.data.certificate.thumbprint });
     assert.ok(issued?.revokedAt);
-    const next = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), { 'content-type': 'application/vnd.syncml.dm+xml' });
+    const next = await post(`/ManagementServer/MDM.svc/${tenant.org.id}`, syncmlBody('syncml-first-session.xml'), asDevice());
     assert.equal(next.statusCode, 403);
     assert.equal(faultSubcode(next.body), 's:Authorization');
   });

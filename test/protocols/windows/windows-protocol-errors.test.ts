@@ -176,11 +176,16 @@ describe('credentials and certificate requests', () => {
 });
 
 describe('management sessions', () => {
-  test('an unknown device, or an organization that is not an id, is an Authentication fault (401)', async () => {
-    for (const url of [MANAGEMENT(), '/ManagementServer/MDM.svc/not-an-org', `/ManagementServer/MDM.svc/${'0'.repeat(24)}`]) {
+  test('an organization that is not an id is an Authentication fault; no certificate is InvalidSecurity (401)', async () => {
+    const cases: Array<[string, string]> = [
+      ['/ManagementServer/MDM.svc/not-an-org', 's:Authentication'],
+      [MANAGEMENT(), 's:InvalidSecurity'],
+      [`/ManagementServer/MDM.svc/${'0'.repeat(24)}`, 's:InvalidSecurity'],
+    ];
+    for (const [url, subcode] of cases) {
       const res = await post(url, syncmlBody('syncml-first-session.xml', 'UNKNOWN-DEVICE'), { 'content-type': 'application/vnd.syncml.dm+xml' });
       assert.equal(res.statusCode, 401, url);
-      assert.equal(faultSubcode(res.body), 's:Authentication', url);
+      assert.equal(faultSubcode(res.body), subcode, url);
     }
   });
 });
