@@ -1,5 +1,9 @@
 import { X509Certificate } from 'node:crypto';
+import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import { thumbprintOf } from '../../pki/certificate-authority.ts';
+
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
 
 /**
  * The client certificate a TLS-terminating proxy forwards in a header: URL-encoded PEM (nginx
@@ -16,9 +20,12 @@ export function forwardedCertificateThumbprint(raw: string | string[] | undefine
       return null;
     }
   }
-  const pem = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(value);
-  const base64 = (pem ? pem[1]! : value).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return null;
+  // indexOf, not a lazy pattern: an unanchored `[\s\S]+?` rescans the rest of the header from
+  // every BEGIN line it finds.
+  const begin = value.indexOf(PEM_BEGIN);
+  const end = begin === -1 ? -1 : value.indexOf(PEM_END, begin + PEM_BEGIN.length);
+  const base64 = stripWhitespace(end === -1 ? value : value.slice(begin + PEM_BEGIN.length, end));
+  if (!isBase64(base64)) return null;
   const der = Buffer.from(base64, 'base64');
   try {
     new X509Certificate(der);
