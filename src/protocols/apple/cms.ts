@@ -48,7 +48,9 @@ export function parseAsn1(bytes: Uint8Array, what: string): asn1js.AsnType {
 export function fromSchema<T>(what: string, make: () => T): T {
   try {
     return make();
-  } catch {
+  } catch (error) {
+    // A refusal of our own (parseAsn1's bounds) keeps its reason.
+    if (error instanceof CmsError) throw error;
     throw new CmsError(`${what} is not well-formed`);
   }
 }
