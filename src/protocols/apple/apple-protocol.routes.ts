@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { EnrollPageService } from '../../enroll-page/enroll-page.service.ts';
 import { renderEnrollPage, type EnrollPageInput } from '../../enroll-page/enroll-page.view.ts';
 import { AppError, validationError } from '../../errors.ts';
+import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import { ID_PATTERN } from '../../lib/ids.ts';
 import type { DeviceAuthLimit } from '../../limits/device-auth-limit.ts';
 import { clientAddress } from '../../limits/rate-limit-store.ts';
@@ -52,8 +53,6 @@ function requireBuffer(request: FastifyRequest, ...contentTypes: string[]): Buff
   return request.body;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /**
  * The endpoints an Apple device talks to, none behind an API key: the profile behind a token's
  * link (its secret), SCEP (the one-time challenge inside the request), and check-in and MDM
@@ -97,6 +96,8 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
   const scepHandler = async (request: FastifyRequest<{ Params: { organizationId: string }; Querystring: { operation: (typeof SCEP_OPERATIONS)[number]; message?: string } }>, reply: FastifyReply) => {
     const organizationId = request.params.organizationId.toLowerCase();
     const { operation } = request.query;
+    // An unknown organization has no SCEP service at all: 404 before anything of the request is read.
+    if (!(await scep.organizationExists(organizationId))) throw new AppError('NOT_FOUND');
     if (operation === 'GetCACaps') return reply.header('content-type', 'text/plain; charset=utf-8').send(scep.capabilities());
     if (operation === 'GetCACert') {
       const der = await scep.caCertificate(organizationId);
@@ -108,8 +109,8 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
       message = requireBuffer(request, CONTENT_TYPES.pkiMessage, 'application/octet-stream');
     } else {
       // A client that does not percent-encode '+' has it read back as a space by the query parser.
-      const text = (request.query.message ?? '').replace(/ /g, '+').replace(/[\r\n\t]/g, '');
-      if (text === '' || !BASE64.test(text)) throw validationError([{ path: 'query.message', message: 'must be the base64 pkiMessage' }]);
+      const text = stripWhitespace((request.query.message ?? '').replaceAll(' ', '+'));
+      if (!isBase64(text)) throw validationError([{ path: 'query.message', message: 'must be the base64 pkiMessage' }]);
       message = Buffer.from(text, 'base64');
     }
     let outcome: Awaited<ReturnType<ScepService['pkiOperation']>>;

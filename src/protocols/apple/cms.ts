@@ -1,6 +1,7 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { berShapeProblem } from './ber-shape.ts';
 
 /**
  * CMS (RFC 5652) through PKI.js: the signed profile, the `Mdm-Signature` of check-in and MDM
@@ -35,6 +36,9 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 /** One DER/BER value from bytes that must hold exactly it; CmsError otherwise. */
 export function parseAsn1(bytes: Uint8Array, what: string): asn1js.AsnType {
   if (bytes.length === 0) throw new CmsError(`${what} is empty`);
+  // Bounded first, in one linear pass: asn1js's own cost grows faster than the input.
+  const problem = berShapeProblem(bytes);
+  if (problem) throw new CmsError(`${what} is not DER: ${problem}`);
   const parsed = asn1js.fromBER(toArrayBuffer(bytes));
   if (parsed.offset === -1 || parsed.offset !== bytes.length) throw new CmsError(`${what} is not DER`);
   return parsed.result;
@@ -44,7 +48,9 @@ export function parseAsn1(bytes: Uint8Array, what: string): asn1js.AsnType {
 export function fromSchema<T>(what: string, make: () => T): T {
   try {
     return make();
-  } catch {
+  } catch (error) {
+    // A refusal of our own (parseAsn1's bounds) keeps its reason.
+    if (error instanceof CmsError) throw error;
     throw new CmsError(`${what} is not well-formed`);
   }
 }
@@ -114,8 +120,22 @@ export function attribute(type: string, value: asn1js.AsnType): pkijs.Attribute 
 }
 
 /**
+ * Attributes in DER's order for a SET OF: ascending by their encodings (X.690 11.6). The
+ * signature covers the DER encoding of the signed attributes (RFC 5652 5.4); a verifier that
+ * decodes and re-encodes them (Go's pkcs7, micromdm's SCEP client) checks the signature over
+ * the sorted set, so the set must be sent, and signed, sorted.
+ */
+export function derSortedAttributes(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
+  return attributes
+    .map((value) => ({ value, der: Buffer.from(value.toSchema().toBER()) }))
+    .sort((a, b) => Buffer.compare(a.der, b.der))
+    .map(({ value }) => value);
+}
+
+/**
  * SignedData (RFC 5652) holding `content` (or none, for a SCEP failure), signed with SHA-256
- * over the content type, the digest and `attributes`, and carrying the signer's certificate.
+ * over the content type, the digest and `attributes` (a DER SET, sorted), and carrying the
+ * signer's certificate.
  */
 export async function signAttached(content: Uint8Array | null, signer: Signer, attributes: pkijs.Attribute[] = []): Promise<Buffer> {
   const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', content ?? new Uint8Array()));
@@ -131,12 +151,12 @@ export async function signAttached(content: Uint8Array | null, signer: Signer, a
         sid: new pkijs.IssuerAndSerialNumber({ issuer: signer.certificate.issuer, serialNumber: signer.certificate.serialNumber }),
         signedAttrs: new pkijs.SignedAndUnsignedAttributes({
           type: 0,
-          attributes: [
+          attributes: derSortedAttributes([
             attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
             attribute(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() })),
             attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: toArrayBuffer(digest) })),
             ...attributes,
-          ],
+          ]),
         }),
       }),
     ],

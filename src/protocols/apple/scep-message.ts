@@ -17,6 +17,7 @@ import {
   verifySignedData,
   type Signer,
 } from './cms.ts';
+import { CsrError, verifyCsr } from '../../pki/csr.ts';
 import { openEnvelope, sealEnvelope, type EnvelopeAlgorithms } from './scep-envelope.ts';
 
 /** SCEP's authenticated attributes (RFC 8894 section 3.2.1.2), under the VeriSign arc. */
@@ -75,31 +76,15 @@ export interface CertificationRequest {
 }
 
 /** Opens the envelope with the CA key and reads the PKCS#10 request, whose own signature must verify. */
-export async function openCertificationRequest(request: ScepRequest, caKey: KeyObject): Promise<{ csr: CertificationRequest; algorithms: EnvelopeAlgorithms }> {
+export function openCertificationRequest(request: ScepRequest, caKey: KeyObject): { csr: CertificationRequest; algorithms: EnvelopeAlgorithms } {
   const { content, algorithms } = openEnvelope(request.envelope, caKey);
-  const csr = fromSchema('PKCS#10 request', () => new pkijs.CertificationRequest({ schema: parseAsn1(content, 'PKCS#10 request') }));
-  let valid: boolean;
   try {
-    valid = await csr.verify();
-  } catch {
-    valid = false;
+    const { publicKeySpkiDer, commonName, challengePassword } = verifyCsr(content);
+    return { csr: { publicKeySpkiDer, commonName, challengePassword }, algorithms };
+  } catch (error) {
+    if (error instanceof CsrError) throw new CmsError(`the PKCS#10 request is refused: ${error.message}`);
+    throw error;
   }
-  if (!valid) throw new CmsError('the PKCS#10 request signature does not verify');
-  return { csr: describeCsr(csr), algorithms };
-}
-
-function describeCsr(csr: pkijs.CertificationRequest): CertificationRequest {
-  const cn = csr.subject.typesAndValues.find((tv) => tv.type === '2.5.4.3');
-  let challengePassword: string | null = null;
-  const attr = csr.attributes?.find((a) => a.type === OID.challengePassword);
-  const value = attr?.values[0] as { valueBlock?: { value?: unknown } } | undefined;
-  if (typeof value?.valueBlock?.value === 'string') challengePassword = value.valueBlock.value;
-  const cnValue = cn?.value.valueBlock.value;
-  return {
-    publicKeySpkiDer: Buffer.from(csr.subjectPublicKeyInfo.toSchema().toBER()),
-    commonName: typeof cnValue === 'string' ? cnValue : null,
-    challengePassword,
-  };
 }
 
 function nonceAttribute(type: string, nonce: Uint8Array): pkijs.Attribute {

@@ -15,6 +15,15 @@ import { certRepFailure, certRepSuccess, FAIL_INFO, MESSAGE_TYPE, openCertificat
  */
 export const SCEP_CAPABILITIES = ['AES', 'POSTPKIOperation', 'SCEPStandard', 'SHA-256'];
 
+function withoutControlCharacters(value: string): string {
+  let kept = '';
+  for (const character of value) {
+    const code = character.codePointAt(0)!;
+    if (code >= 0x20 && code !== 0x7f) kept += character;
+  }
+  return kept;
+}
+
 export class ScepUnanswerable extends Error {
   constructor(message: string) {
     super(message);
@@ -42,7 +51,7 @@ export function createScepService(deps: { database: Database; clock: Clock; ca: 
   async function issue(organizationId: string, request: ScepRequest, ca: CaSignerForCms): Promise<Buffer> {
     let opened: Awaited<ReturnType<typeof openCertificationRequest>>;
     try {
-      opened = await openCertificationRequest(request, ca.privateKey);
+      opened = openCertificationRequest(request, ca.privateKey);
     } catch (error) {
       if (error instanceof CmsError) throw new ScepFailure(FAIL_INFO.badMessageCheck, error.message);
       throw error;
@@ -60,7 +69,8 @@ export function createScepService(deps: { database: Database; clock: Clock; ca: 
       try {
         return await deps.ca.issueClientCertificate(tx, organizationId, {
           publicKeySpkiDer: csr.publicKeySpkiDer,
-          subjectCommonName: (csr.commonName ?? '').slice(0, 64) || 'Openroll Apple device',
+          // A CN as sent may hold control characters its string type forbids; they stay out of the certificate.
+          subjectCommonName: withoutControlCharacters(csr.commonName ?? '').slice(0, 64) || 'Openroll Apple device',
           platform: 'apple',
           deviceId: newId(),
           tokenId: challenge.tokenId,
@@ -74,6 +84,9 @@ export function createScepService(deps: { database: Database; clock: Clock; ca: 
   }
 
   return {
+    /** Whether SCEP answers for this organization at all: every operation of an unknown one is a 404. */
+    organizationExists,
+
     capabilities: () => `${SCEP_CAPABILITIES.join('\n')}\n`,
 
     /** The CA certificate (DER) for GetCACert, or null for an unknown organization. */

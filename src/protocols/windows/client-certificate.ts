@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
+import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 
 /**
  * The client certificate a session presents: its DER, none, or something that is not a
@@ -9,9 +10,8 @@ import type { FastifyRequest } from 'fastify';
  */
 export type PresentedCertificate = { der: Buffer } | 'none' | 'unreadable';
 
-const BEGIN = '-----BEGIN CERTIFICATE-----';
-const END = '-----END CERTIFICATE-----';
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
 
 /**
  * The client certificate a TLS-terminating proxy forwards in a header: URL-encoded PEM (nginx
@@ -28,11 +28,13 @@ export function forwardedCertificateDer(raw: string | string[] | undefined): Buf
       return null;
     }
   }
-  const begin = value.indexOf(BEGIN);
-  const end = begin === -1 ? -1 : value.indexOf(END, begin + BEGIN.length);
+  // indexOf, not a lazy pattern: an unanchored `[\s\S]+?` rescans the rest of the header from
+  // every BEGIN line it finds.
+  const begin = value.indexOf(PEM_BEGIN);
+  const end = begin === -1 ? -1 : value.indexOf(PEM_END, begin + PEM_BEGIN.length);
   if (begin !== -1 && end === -1) return null;
-  const base64 = (begin === -1 ? value : value.slice(begin + BEGIN.length, end)).replace(/\s+/g, '');
-  if (!BASE64.test(base64)) return null;
+  const base64 = stripWhitespace(begin === -1 ? value : value.slice(begin + PEM_BEGIN.length, end));
+  if (!isBase64(base64)) return null;
   const der = Buffer.from(base64, 'base64');
   try {
     new X509Certificate(der);

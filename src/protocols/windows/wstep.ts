@@ -1,7 +1,8 @@
 import { CertificateRequestRejected, checkDeviceKey } from '../../pki/certificate-authority.ts';
-import { x509 } from '../../pki/x509.ts';
+import { CsrError, verifyCsr } from '../../pki/csr.ts';
 import { NS, soapEnvelope, type SoapRequest } from './soap.ts';
 import { SoapFault } from './soap-faults.ts';
+import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import { child, children, isElement, textOf } from './xml.ts';
 
 export const RST_ACTION = `${NS.wstep}/RST/wstep`;
@@ -39,7 +40,7 @@ export async function parseRequestSecurityToken(request: SoapRequest): Promise<S
 
   const bst = child(rst, NS.wsse, 'BinarySecurityToken');
   if (!bst || bst.getAttribute('ValueType') !== PKCS10) throw new SoapFault('MessageFormat', 'The request carries no PKCS#10 certificate request.');
-  const publicKeySpkiDer = await verifiedCsrKey(textOf(bst) ?? '');
+  const publicKeySpkiDer = verifiedCsrKey(textOf(bst) ?? '');
 
   // A Map, not an object: a ContextItem named __proto__ must stay a name like any other.
   const items = new Map<string, string>();
@@ -66,23 +67,24 @@ export async function parseRequestSecurityToken(request: SoapRequest): Promise<S
 }
 
 /**
- * Decodes the CSR and checks its self-signature (proof the device holds the key). Windows signs
- * with SHA-1 (sha1WithRSAEncryption), which is accepted here; the certificate is signed with SHA-256.
+ * Decodes the CSR and checks its self-signature (proof the device holds the key) over the
+ * request's own bytes. Windows signs with SHA-1 (sha1WithRSASignature, OIW identifier), which is
+ * accepted here; the certificate Openroll issues is signed with SHA-256.
  */
-async function verifiedCsrKey(base64: string): Promise<Buffer> {
-  const compact = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length > (MAX_CSR_BYTES * 4) / 3) {
+function verifiedCsrKey(base64: string): Buffer {
+  const compact = stripWhitespace(base64);
+  if (compact.length > (MAX_CSR_BYTES * 4) / 3 || !isBase64(compact)) {
     throw new SoapFault('CertificateRequest', 'The certificate request is not valid base64.');
   }
-  let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
+  let spki: Buffer;
   try {
-    csr = new x509.Pkcs10CertificateRequest(Buffer.from(compact, 'base64'));
-  } catch {
+    spki = verifyCsr(Buffer.from(compact, 'base64')).publicKeySpkiDer;
+  } catch (error) {
+    if (!(error instanceof CsrError)) throw error;
+    if (error.problem === 'signature') throw new SoapFault('CertificateRequest', 'The certificate request signature does not verify.');
+    if (error.problem === 'unsupported') throw new SoapFault('CertificateRequest', `The certificate request was refused: ${error.message}.`);
     throw new SoapFault('CertificateRequest', 'The certificate request is not a PKCS#10 request.');
   }
-  const valid = await csr.verify().catch(() => false);
-  if (!valid) throw new SoapFault('CertificateRequest', 'The certificate request signature does not verify.');
-  const spki = Buffer.from(csr.publicKey.rawData);
   // Checked before anything is written (the organization's CA is made on first use).
   try {
     checkDeviceKey(spki);

@@ -1,4 +1,5 @@
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import { xmlShapeProblem } from './xml-shape.ts';
 
 /**
  * Namespace-aware XML for the device protocols. Devices are untrusted: a document type
@@ -21,6 +22,9 @@ export function parseXml(input: string): XmlElement {
   const text = input.replace(/^\uFEFF/, '');
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new XmlFormatError('document type declarations are not accepted');
   if (text.trim() === '') throw new XmlFormatError('the body is empty');
+  // Bounded before the DOM parser runs: its cost grows faster than the input for some shapes.
+  const tooMuch = xmlShapeProblem(text);
+  if (tooMuch) throw new XmlFormatError(tooMuch);
   let root: Element | null;
   try {
     const parser = new DOMParser({
