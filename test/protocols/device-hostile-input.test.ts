@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isBase64, stripWhitespace } from '../../src/lib/base64.ts';
 import { berShapeProblem } from '../../src/protocols/apple/ber-shape.ts';
-import { forwardedCertificateThumbprint } from '../../src/protocols/windows/client-certificate.ts';
+import { forwardedCertificateDer } from '../../src/protocols/windows/client-certificate.ts';
 import { xmlShapeProblem } from '../../src/protocols/windows/xml-shape.ts';
 import { createOrg, type TestOrg } from '../helpers/factories.ts';
 import { fleetCapturedRequest } from '../helpers/fleet-windows-dump.ts';
@@ -126,7 +126,7 @@ describe('the linear checks themselves', () => {
     assert.equal(xmlShapeProblem('<a x="a>b" y=\'<\'/>'), null, "'>' inside an attribute value does not end the tag");
     assert.equal(xmlShapeProblem('<a><!-- <b><b><b> --><![CDATA[<c><c>]]></a>'), null);
     assert.match(xmlShapeProblem('<a>'.repeat(33)) ?? '', /nested more than 32/);
-    assert.match(xmlShapeProblem('<a>' + '<b/>'.repeat(5000) + '</a>') ?? '', /more than 4096 nodes/);
+    assert.match(xmlShapeProblem('<a>' + '<b/>'.repeat(40_000) + '</a>') ?? '', /more than 32768 nodes/);
     assert.match(xmlShapeProblem('<a><!-- never closed') ?? '', /not closed/);
   });
 
@@ -141,7 +141,7 @@ describe('the linear checks themselves', () => {
   });
 
   test('a forwarded header of 600 BEGIN lines and no END is no certificate', () => {
-    assert.equal(forwardedCertificateThumbprint('-----BEGIN CERTIFICATE-----'.repeat(600)), null);
-    assert.equal(forwardedCertificateThumbprint(`-----BEGIN CERTIFICATE----- ${'A'.repeat(16_000)}`), null);
+    assert.equal(forwardedCertificateDer('-----BEGIN CERTIFICATE-----'.repeat(600)), null);
+    assert.equal(forwardedCertificateDer(`-----BEGIN CERTIFICATE----- ${'A'.repeat(16_000)}`), null);
   });
 });

@@ -2,9 +2,10 @@
  * A linear pass over a device's XML before the DOM parser sees it. @xmldom/xmldom's cost grows
  * faster than the input for some shapes (deep nesting, many siblings, many attributes or
  * namespace declarations): half a megabyte of `<a xmlns:p="u">` held the event loop for 29 s,
- * before any credential was read. Real enrollment and OMA-DM messages are a few kilobytes, a
- * few hundred nodes at most, nested less than ten deep, so bounds far above them cost devices
- * nothing and make the parser's work proportional to what a device may send.
+ * before any credential was read. Enrollment messages are a few kilobytes; an OMA-DM message
+ * may fill the device's MaxMsgSize with Statuses and Results (ten nodes an item and one
+ * namespace declaration in its Meta), so the node and attribute bounds leave room for a few
+ * thousand items while keeping the parser's work proportional to what a device may send.
  */
 export interface XmlShapeLimits {
   maxDepth: number;
@@ -18,7 +19,7 @@ export interface XmlShapeLimits {
   maxReferences: number;
 }
 
-export const DEVICE_XML_LIMITS: XmlShapeLimits = { maxDepth: 32, maxNodes: 4096, maxAttributesPerElement: 32, maxAttributes: 512, maxReferences: 8192 };
+export const DEVICE_XML_LIMITS: XmlShapeLimits = { maxDepth: 32, maxNodes: 32_768, maxAttributesPerElement: 32, maxAttributes: 4096, maxReferences: 8192 };
 
 const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
