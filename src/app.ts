@@ -24,7 +24,7 @@ import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
 import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { createApiRateLimits } from './plugins/api-rate-limit.ts';
-import { registerAuth } from './plugins/auth.ts';
+import { bearer, registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
@@ -79,15 +79,20 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
   // key (before the key lookup it protects), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
+  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   const limits = createApiRateLimits({
     counters: container.rateLimits,
     perKey: config.rateLimitPerMinute,
     unauthenticated: config.rateLimitUnauthenticatedPerMinute,
     timeWindowMs: config.rateLimitWindowMs,
     isKnownKey: (secret) => container.auth.isKnownKey(secret),
+    // The credential the auth hook will use: the bearer when there is one, else the session cookie.
+    isChecked: (request) => {
+      const secret = bearer(request.headers.authorization);
+      return secret !== undefined ? container.auth.isChecked(secret) : consoleSessions.isChecked(request);
+    },
   });
   limits.registerBeforeAuth(app);
-  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
   await limits.registerAfterAuth(app);
   registerKeyConcurrency(app, { perKey: config.maxConcurrentRequestsPerKey, queue: KEY_QUEUE_LENGTH });
