@@ -22,6 +22,7 @@ import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes
 import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
+import { WRONG_CODE_WINDOW_MS, WRONG_CODES_PER_ADDRESS, WRONG_CODES_PER_USER } from './protocols/windows/wrong-code-limit.ts';
 import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { createApiRateLimits } from './plugins/api-rate-limit.ts';
 import { bearer, registerAuth } from './plugins/auth.ts';
@@ -145,7 +146,7 @@ export async function buildApp({ container, logger, onRoute, routes = [] }: Buil
     enrollment: container.windowsEnrollment,
     management: container.windowsManagement,
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
-    wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+    wrongCodeLimit: { perUser: WRONG_CODES_PER_USER, perAddress: WRONG_CODES_PER_ADDRESS, timeWindowMs: WRONG_CODE_WINDOW_MS },
     counters: container.rateLimits,
   });
   for (const plugin of routes) await app.register(plugin, { container });
