@@ -15,19 +15,21 @@ export interface SpecialPurposeBlock {
 
 /**
  * The rows of IANA's "IPv4 Special-Purpose Address Registry"
- * (https://www.iana.org/assignments/iana-ipv4-special-registry/, last updated 2025-07-14) and
- * "IPv6 Special-Purpose Address Registry"
- * (https://www.iana.org/assignments/iana-ipv6-special-registry/, last updated 2025-04-29) whose
- * "Globally Reachable" is False, or blank for a terminated allocation, transcribed by hand with
- * the RFC of each, in the registries' order. Rows marked True are left out, and so stay refused
- * when a row below contains them (192.0.0.9/32 and 192.0.0.10/32 in 192.0.0.0/24; AMT, AS112,
- * ORCHIDv2 and DETs in 2001::/23): they are protocol anycast services and identifiers, never a
- * customer's webhook receiver. Rows marked N/A are judged by the IPv4 address they carry
- * (`embeddedIpv4`). Multicast is in neither registry but is no unicast destination: it comes
- * from IANA's multicast address space registries, the deprecated IPv4-compatible form
- * (::/96) from RFC 4291 and site-local (fec0::/10) from RFC 3879; the four are marked so below. IPv4-mapped addresses are what a
- * dual-stack socket uses to reach an IPv4 host, so they are judged as that host (`judgedByIpv4`);
- * IPv4-compatible ones are refused whole, as deprecated forms no host should be reached by.
+ * (https://www.iana.org/assignments/iana-ipv4-special-registry/) and "IPv6 Special-Purpose
+ * Address Registry" (https://www.iana.org/assignments/iana-ipv6-special-registry/, last updated
+ * 2024-10-22) whose "Globally Reachable" is False, or blank for a terminated allocation,
+ * transcribed by hand with the RFC of each, in the registries' order, on 2026-12-07 (the IPv4
+ * registry's own date could not be read then: compare its rows with these when reviewing).
+ *
+ * Rows marked True are left out, and so stay refused when a row below contains them
+ * (192.0.0.9/32 and 192.0.0.10/32 in 192.0.0.0/24; AMT, AS112, ORCHIDv2 and DETs in 2001::/23):
+ * protocol anycast services and identifiers, never a customer's webhook receiver. Rows marked
+ * N/A (6to4, Teredo) and the NAT64 well-known prefix are judged by the IPv4 address they carry
+ * (`embeddedIpv4`), and so is IPv4-mapped (`judgedByIpv4`): it is how a dual-stack socket
+ * reaches an IPv4 host. Four rows come from elsewhere and say so: multicast of both families
+ * (IANA's multicast address space registries), the deprecated IPv4-compatible form ::/96
+ * (RFC 4291), refused whole since no host should be reached by it, and deprecated site-local
+ * fec0::/10 (RFC 3879), still routed inside some networks.
  */
 export const SPECIAL_PURPOSE_IPV4: readonly SpecialPurposeBlock[] = [
   { block: '0.0.0.0/8', name: '"This network"', rfc: 'RFC 791, section 3.2' },
@@ -61,7 +63,6 @@ export const SPECIAL_PURPOSE_IPV6: readonly SpecialPurposeBlock[] = [
   { block: '::ffff:0:0/96', name: 'IPv4-mapped Address', rfc: 'RFC 4291', judgedByIpv4: true },
   { block: '64:ff9b:1::/48', name: 'IPv4-IPv6 Translat.', rfc: 'RFC 8215' },
   { block: '100::/64', name: 'Discard-Only Address Block', rfc: 'RFC 6666' },
-  { block: '100:0:0:1::/64', name: 'Dummy IPv6 Prefix', rfc: 'RFC 9780' },
   { block: '2001::/23', name: 'IETF Protocol Assignments', rfc: 'RFC 2928' },
   { block: '2001:2::/48', name: 'Benchmarking', rfc: 'RFC 5180' },
   { block: '2001:10::/28', name: 'Deprecated (previously ORCHID)', rfc: 'RFC 4843' },
@@ -72,9 +73,9 @@ export const SPECIAL_PURPOSE_IPV6: readonly SpecialPurposeBlock[] = [
   { block: 'fe80::/10', name: 'Link-Local Unicast', rfc: 'RFC 4291' },
   // IANA IPv6 Multicast Address Space Registry: not in the special-purpose registry.
   { block: 'ff00::/8', name: 'Multicast', rfc: 'RFC 4291' },
-  // Deprecated by RFC 4291 section 2.5.5.1 and routed nowhere; not a registry row (only ::/128 and ::1/128 are).
+  // Not registry rows: deprecated by RFC 4291 section 2.5.5.1 (only ::/128 and ::1/128 are rows) ...
   { block: '::/96', name: 'IPv4-compatible (deprecated)', rfc: 'RFC 4291, section 2.5.5.1' },
-  // Deprecated site-local addresses (IANA IPv6 Address Space registry), still routed inside some networks.
+  // ... and deprecated site-local addresses (IANA IPv6 Address Space registry).
   { block: 'fec0::/10', name: 'Site-Local (deprecated)', rfc: 'RFC 3879' },
 ];
 
