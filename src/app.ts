@@ -24,9 +24,10 @@ import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
 import { createCertificateSource } from './protocols/windows/client-certificate.ts';
 import { createDeviceAuthLimit } from './limits/device-auth-limit.ts';
+import { WRONG_CODE_WINDOW_MS, WRONG_CODES_PER_ADDRESS, WRONG_CODES_PER_USER } from './protocols/windows/wrong-code-limit.ts';
 import { appleProtocolRoutes } from './protocols/apple/apple-protocol.routes.ts';
 import { createApiRateLimits } from './plugins/api-rate-limit.ts';
-import { registerAuth } from './plugins/auth.ts';
+import { bearer, registerAuth } from './plugins/auth.ts';
 import { clientErrorHandler } from './plugins/client-errors.ts';
 import { registerCors } from './plugins/cors.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/error-handler.ts';
@@ -95,15 +96,20 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
   // key (before the key lookup it protects), then auth, then the per-key limit that needs the key.
   await registerSecurityHeaders(app, { https, styleSources: inlineStyleSources(renderEnrollPage({ kind: 'not-found' })) });
   await registerCors(app, config.corsOrigins);
+  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   const limits = createApiRateLimits({
     counters: container.rateLimits,
     perKey: config.rateLimitPerMinute,
     unauthenticated: config.rateLimitUnauthenticatedPerMinute,
     timeWindowMs: config.rateLimitWindowMs,
     isKnownKey: (secret) => container.auth.isKnownKey(secret),
+    // The credential the auth hook will use: the bearer when there is one, else the session cookie.
+    isChecked: (request) => {
+      const secret = bearer(request.headers.authorization);
+      return secret !== undefined ? container.auth.isChecked(secret) : consoleSessions.isChecked(request);
+    },
   });
   limits.registerBeforeAuth(app);
-  const consoleSessions = createSessionAuthenticator(container.consoleSessions, config.publicUrl);
   registerAuth(app, container.auth.authenticate, consoleSessions.authenticate);
   await limits.registerAfterAuth(app);
   registerKeyConcurrency(app, { perKey: config.maxConcurrentRequestsPerKey, queue: KEY_QUEUE_LENGTH });
@@ -159,7 +165,7 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
     enrollment: container.windowsEnrollment,
     management: container.windowsManagement,
     bodyLimit: Math.min(config.bodyLimit, 512 * 1024),
-    wrongCredentialLimit: { max: 20, timeWindowMs: 10 * 60_000 },
+    wrongCodeLimit: { perUser: WRONG_CODES_PER_USER, perAddress: WRONG_CODES_PER_ADDRESS, timeWindowMs: WRONG_CODE_WINDOW_MS },
     counters: container.rateLimits,
     certificateOf: createCertificateSource({ header: config.mdmClientCertHeader, trustProxy: config.trustProxy }),
     deviceAuthLimit,

@@ -227,7 +227,7 @@ async function run(command: string, args: string[], config: Config): Promise<num
         const org = await orgOrFail(container, required(values.org, 'org'));
         const now = container.clock.now();
         checkNewKey(input, now);
-        const { secret, row } = mintApiKey(org.id, input, now);
+        const { secret, row } = mintApiKey(org.id, input, now, container.credentialCheck);
         await createApiKeysRepo(container.database.db).insert(row);
         console.log(`Key "${row.name}" (${row.id}) created for ${org.slug}: ${secret}`);
         console.log('The key is shown only now: store it somewhere safe.');

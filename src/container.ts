@@ -1,4 +1,5 @@
 import { createAuthenticator } from './auth/authenticator.ts';
+import { createCredentialCheck } from './auth/credential-check.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { createStatisticsRefresher } from './db/planner-statistics.ts';
@@ -108,18 +109,21 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.webhookRetryBaseMs,
     onAttempt: metrics.webhookAttempt,
   });
-  const auth = createAuthenticator({ database, clock });
-  const apiKeys = createApiKeysService({ database, clock, onRevoked: auth.forget });
+  // Minted keys and session cookies carry a check made with the server key, verified before any lookup.
+  const credentialCheck = createCredentialCheck(secretKey);
+  const auth = createAuthenticator({ database, clock, check: credentialCheck });
+  const apiKeys = createApiKeysService({ database, clock, check: credentialCheck, onRevoked: auth.forget });
   return {
     config: deps.config,
     database,
     clock,
     /** Background ANALYZEs after bulk loads: awaited before the database closes. */
     statistics,
+    credentialCheck,
     auth,
     apiKeys,
-    consoleSessions: createConsoleSessionsService({ database, clock, auth }),
-    organizations: createOrganizationsService({ database, clock }),
+    consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck }),
+    organizations: createOrganizationsService({ database, clock, check: credentialCheck }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),
     policyCache,

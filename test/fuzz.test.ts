@@ -53,7 +53,7 @@ after(async () => {
 // and a tenant B, with two entities of every kind each, so schema-shaped ids name real rows.
 
 async function apiKeyId(org: TestOrg['org']): Promise<string> {
-  const { row } = mintApiKey(org.id, { name: unique('key'), role: 'viewer' }, ctx.clock.now());
+  const { row } = mintApiKey(org.id, { name: unique('key'), role: 'viewer' }, ctx.clock.now(), ctx.container.credentialCheck);
   await createApiKeysRepo(ctx.container.database.db).insert(row);
   return row.id;
 }

@@ -459,8 +459,10 @@ describe('API keys are compared in constant time', () => {
   test('authenticate hashes the presented key and compares SHA-256 digests with crypto.timingSafeEqual', async (t) => {
     const org = await createOrg(ctx);
     const key = await createKey(ctx, org.org, { role: 'viewer' });
-    // Same display prefix (so the stored row is a candidate), different secret.
-    const wrong = key.slice(0, 12) + (key[12] === 'A' ? 'B' : 'A') + key.slice(13);
+    // Same display prefix (so the stored row is a candidate), different secret, with a valid
+    // server check (src/auth/credential-check.ts) so that it reaches the lookup.
+    const body = key.slice(0, 12) + (key[12] === 'A' ? 'B' : 'A') + key.slice(13, 47);
+    const wrong = body + ctx.container.credentialCheck.seal('api-key', body);
     const spy = mock.method(crypto, 'timingSafeEqual');
     syncBuiltinESMExports(); // the named import in src/lib/secrets.ts now sees the spy
     t.after(() => {
@@ -475,9 +477,11 @@ describe('API keys are compared in constant time', () => {
     const calls = spy.mock.calls.map((c) => c.arguments as unknown as [Buffer, Buffer]);
     assert.ok(calls.length >= 2, `timingSafeEqual called ${calls.length} times`);
     const stored = sha256(key);
+    // 32 bytes: the key's SHA-256 against the stored one; 16: the key's check against its HMAC.
+    assert.ok(calls.some(([x, y]) => x.length === 16 && y.length === 16), 'the check is compared in constant time too');
     for (const [x, y] of calls) {
-      assert.equal(x.length, 32);
-      assert.equal(y.length, 32);
+      assert.ok(x.length === 32 || x.length === 16, `compared ${x.length} bytes`);
+      assert.equal(y.length, x.length);
       for (const side of [x, y]) {
         assert.equal(side.includes(Buffer.from(key)), false, 'never the raw key');
         assert.equal(side.includes(Buffer.from(key.slice(4))), false, 'never the raw key');

@@ -136,7 +136,7 @@ after(async () => {
 });
 
 async function newApiKeyId(org: TestOrg['org']): Promise<string> {
-  const { row } = mintApiKey(org.id, { name: unique('key'), role: 'viewer' }, ctx.clock.now());
+  const { row } = mintApiKey(org.id, { name: unique('key'), role: 'viewer' }, ctx.clock.now(), ctx.container.credentialCheck);
   await createApiKeysRepo(ctx.container.database.db).insert(row);
   return row.id;
 }

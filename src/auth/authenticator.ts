@@ -3,9 +3,11 @@ import type { Database } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { digestsEqual, sha256 } from '../lib/secrets.ts';
-import { DISPLAY_PREFIX_LENGTH, grantsOf, KEY_PREFIX } from './api-key-credentials.ts';
+import { checkHolds, DISPLAY_PREFIX_LENGTH, grantsOf, hasCheckLength, looksLikeKey } from './api-key-credentials.ts';
 import { findKeysByPrefix } from './api-key-lookup.repo.ts';
 import type { AuthContext } from './auth-context.ts';
+import type { CredentialCheck } from './credential-check.ts';
+import { createFailureMemory } from './failure-memory.ts';
 
 /**
  * Authenticated keys are remembered briefly so that a busy client costs no database round trip
@@ -26,9 +28,11 @@ interface CachedAuth {
 }
 
 /** Turns a bearer key into the caller's AuthContext. */
-export function createAuthenticator(deps: { database: Database; clock: Clock }) {
+export function createAuthenticator(deps: { database: Database; clock: Clock; check: CredentialCheck }) {
   // Keyed by the key's SHA-256, never by the key itself.
   const cache = new Map<string, CachedAuth>();
+  // Keys with a valid check that failed their lookup: final answers, kept without the listener.
+  const failures = createFailureMemory();
   // A payload is a key id, or "org:<id>" for every key of an organization; none: every key.
   const changes = createChangeListener(deps.database.listen, API_KEYS_CHANNEL, (payload) => {
     const match =
@@ -36,16 +40,18 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
     for (const [k, entry] of cache) if (match(entry.auth)) cache.delete(k);
   });
 
+  const expired = (expiresAt: Date | null) => expiresAt !== null && expiresAt.getTime() <= deps.clock.now().getTime();
   const checkExpiry = (expiresAt: Date | null) => {
-    if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
+    if (expired(expiresAt)) throw new AppError('TOKEN_EXPIRED');
   };
 
   return {
     /** Resolves a bearer key: 4004 for unknown or revoked keys, 4005 past the key's expiry. */
     async authenticate(secret: string): Promise<AuthContext> {
-      if (!secret.startsWith(KEY_PREFIX) || secret.length < DISPLAY_PREFIX_LENGTH || secret.length > 256) {
-        throw new AppError('INVALID_TOKEN');
-      }
+      if (!looksLikeKey(secret)) throw new AppError('INVALID_TOKEN');
+      // A key of the checked length with a wrong check was not minted here: no lookup.
+      const checked = hasCheckLength(secret);
+      if (checked && !checkHolds(deps.check, secret)) throw new AppError('INVALID_TOKEN');
       const digest = sha256(secret);
       const cacheKey = digest.toString('hex');
       const hit = changes.hearing() ? cache.get(cacheKey) : undefined;
@@ -53,11 +59,17 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
         checkExpiry(hit.keyExpiresAt);
         return hit.auth;
       }
+      const failed = checked ? failures.recall(digest) : undefined;
+      if (failed) throw new AppError(failed);
       const heardBefore = changes.heard();
       const candidates = await findKeysByPrefix(deps.database.db, secret.slice(0, DISPLAY_PREFIX_LENGTH));
       const match = candidates.find((c) => digestsEqual(c.key.keyHash, digest));
-      if (!match || match.key.revokedAt) throw new AppError('INVALID_TOKEN');
-      checkExpiry(match.key.expiresAt);
+      const failure = !match || match.key.revokedAt ? 'INVALID_TOKEN' : expired(match.key.expiresAt) ? 'TOKEN_EXPIRED' : undefined;
+      if (!match || failure) {
+        // Unknown, revoked and expired are final: a checked key is not looked up again for a while.
+        if (checked) failures.remember(digest, failure ?? 'INVALID_TOKEN');
+        throw new AppError(failure ?? 'INVALID_TOKEN');
+      }
       const auth = { keyId: match.key.id, organization: match.organization, grants: grantsOf(match.key) };
       if (changes.hearing() && changes.heard() === heardBefore) {
         if (cache.size >= AUTH_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
@@ -75,6 +87,15 @@ export function createAuthenticator(deps: { database: Database; clock: Clock }) 
       const hit = changes.hearing() ? cache.get(sha256(secret).toString('hex')) : undefined;
       if (!hit || hit.until <= Date.now()) return false;
       return !hit.keyExpiresAt || hit.keyExpiresAt.getTime() > deps.clock.now().getTime();
+    },
+
+    /**
+     * Whether the key carries this server's valid check and has not failed moments ago: then it
+     * is no guess, and the limit that runs before authentication lets it through to its lookup
+     * whatever else came from its address. Costs one HMAC, no database round trip.
+     */
+    isChecked(secret: string): boolean {
+      return checkHolds(deps.check, secret) && failures.recall(sha256(secret)) === undefined;
     },
 
     /** Forgets a revoked key at once instead of at the end of its cache time. */

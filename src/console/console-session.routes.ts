@@ -28,10 +28,12 @@ export interface ConsoleSessionRoutesOptions {
   authenticator: SessionAuthenticator;
   /** Sign-in attempts per minute and client address; 0 turns the limit off. */
   signInsPerMinute: number;
+  /** Whether a key carries the server's valid check and has not failed (auth/authenticator.ts `isChecked`). */
+  isCheckedKey: (key: string) => boolean;
 }
 
 /** Sign-in (an API key for a session cookie), the session's own view, and sign-out. */
-export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionRoutesOptions> = async (app, { sessions, authenticator, signInsPerMinute }) => {
+export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionRoutesOptions> = async (app, { sessions, authenticator, signInsPerMinute, isCheckedKey }) => {
   const path = '/console/api/session';
   const signInLimit =
     signInsPerMinute > 0
@@ -39,11 +41,14 @@ export const consoleSessionRoutes: FastifyPluginAsyncTypebox<ConsoleSessionRoute
           max: signInsPerMinute,
           timeWindow: 60_000,
           keyGenerator: (request) => `console-sign-in:${request.ip}`,
+          // A key this server minted is no guess: another browser's bad keys from the same address
+          // do not keep it out. It is read from the body, so the limit runs once the body is parsed.
+          allowList: (request) => isCheckedKey((request.body as { key: string }).key),
           errorResponseBuilder: () => new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': '60' } }),
         })
       : undefined;
 
-  app.post(path, { schema: signInSchema, ...(signInLimit ? { onRequest: signInLimit } : {}) }, async (request, reply) => {
+  app.post(path, { schema: signInSchema, bodyLimit: 4096, ...(signInLimit ? { preHandler: signInLimit } : {}) }, async (request, reply) => {
     // Another site must not sign a browser in to an account of its choosing either.
     authenticator.assertSameOrigin(request);
     const { cookieValue, view, maxAgeSeconds } = await sessions.signIn(request.body.key);

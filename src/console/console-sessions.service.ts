@@ -1,11 +1,13 @@
 import type { Database } from '../db/client.ts';
-import { AppError } from '../errors.ts';
+import { AppError, type ErrorName } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { digestsEqual, randomToken, sha256 } from '../lib/secrets.ts';
 import { createApiKeysRepo } from '../modules/api-keys/api-keys.repo.ts';
 import { grantsOf } from '../auth/api-key-credentials.ts';
 import type { AuthContext } from '../auth/auth-context.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { CredentialCheck } from '../auth/credential-check.ts';
+import { createFailureMemory } from '../auth/failure-memory.ts';
 import { expandGrants } from '../permissions.ts';
 import { createConsoleSessionsRepo } from './console-sessions.repo.ts';
 
@@ -16,7 +18,13 @@ export const SESSION_MAX_MS = 12 * 60 * 60_000;
 /** Idle time is tracked to the minute, so a busy console writes once a minute, not per request. */
 const TOUCH_EVERY_MS = 60_000;
 
-const COOKIE_VALUE = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/;
+/**
+ * `<organization id>.<secret>.<check>`: the check (auth/credential-check.ts) tells a cookie this
+ * server made from a guess without the database. Sessions made before it have no check and
+ * still work until they end (12 hours at most), as guesses do: looked up within the address's
+ * budget of failed requests.
+ */
+const COOKIE_VALUE = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_-]{22}))?$/;
 
 export interface ConsoleSessionView {
   organization: { id: string; slug: string; name: string };
@@ -47,14 +55,44 @@ export function csrfTokensEqual(expected: string, given: string): boolean {
   return digestsEqual(sha256(expected), sha256(given));
 }
 
-function parseCookie(value: string): { organizationId: string; secret: string; secretHash: Buffer } | undefined {
-  const match = COOKIE_VALUE.exec(value);
-  if (!match) return undefined;
-  return { organizationId: match[1]!, secret: match[2]!, secretHash: sha256(match[2]!) };
+interface ParsedCookie {
+  organizationId: string;
+  secret: string;
+  secretHash: Buffer;
+  /** The cookie carries this server's valid check. */
+  checked: boolean;
 }
 
-export function createConsoleSessionsService(deps: { database: Database; clock: Clock; auth: Authenticator }) {
+export function createConsoleSessionsService(deps: { database: Database; clock: Clock; auth: Authenticator; check: CredentialCheck }) {
   const repo = () => createConsoleSessionsRepo(deps.database.db);
+  // Checked cookies whose session failed: final (an ended session is deleted, a revoked key stays so).
+  const failures = createFailureMemory();
+
+  /** The cookie's parts; undefined when it is malformed or its check is wrong (no lookup then). */
+  const parseCookie = (value: string): ParsedCookie | undefined => {
+    const match = COOKIE_VALUE.exec(value);
+    if (!match) return undefined;
+    const [, organizationId, secret, check] = match as unknown as [string, string, string, string | undefined];
+    if (check !== undefined && !deps.check.verify('console-session', `${organizationId}.${secret}`, check)) return undefined;
+    return { organizationId, secret, secretHash: sha256(secret), checked: check !== undefined };
+  };
+
+  /** The session's caller, or why there is none now and from then on (an ended session is deleted). */
+  async function lookup(parsed: ParsedCookie): Promise<SessionAuth | { now: ErrorName; after: ErrorName }> {
+    const found = await repo().find(parsed.organizationId, parsed.secretHash);
+    if (!found) return { now: 'INVALID_TOKEN', after: 'INVALID_TOKEN' };
+    const { session, key, organization } = found;
+    const now = deps.clock.now();
+    if (session.expiresAt.getTime() <= now.getTime() || session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now.getTime()) {
+      await repo().delete(parsed.organizationId, parsed.secretHash);
+      return { now: 'TOKEN_EXPIRED', after: 'INVALID_TOKEN' };
+    }
+    if (key.revokedAt) return { now: 'INVALID_TOKEN', after: 'INVALID_TOKEN' };
+    if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return { now: 'TOKEN_EXPIRED', after: 'TOKEN_EXPIRED' };
+    if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await repo().touch(parsed.organizationId, parsed.secretHash, now);
+    const auth: AuthContext = { keyId: key.id, organization, grants: grantsOf(key) };
+    return { auth, csrfToken: csrfTokenOf(parsed.secret), view: viewOf(auth, key, parsed.secret, session.expiresAt) };
+  }
 
   const viewOf = (auth: AuthContext, key: { id: string; name: string; prefix: string }, secret: string, expiresAt: Date): ConsoleSessionView => ({
     organization: { id: auth.organization.id, slug: auth.organization.slug, name: auth.organization.name },
@@ -76,7 +114,8 @@ export function createConsoleSessionsService(deps: { database: Database; clock: 
       const expiresAt = new Date(now.getTime() + SESSION_MAX_MS);
       await repo().deleteEnded(auth.organization.id, now, new Date(now.getTime() - SESSION_IDLE_MS));
       await repo().insert({ organizationId: auth.organization.id, secretHash: sha256(secret), apiKeyId: key.id, createdAt: now, lastSeenAt: now, expiresAt });
-      return { cookieValue: `${auth.organization.id}.${secret}`, view: viewOf(auth, key, secret, expiresAt), maxAgeSeconds: SESSION_MAX_MS / 1000 };
+      const body = `${auth.organization.id}.${secret}`;
+      return { cookieValue: `${body}.${deps.check.seal('console-session', body)}`, view: viewOf(auth, key, secret, expiresAt), maxAgeSeconds: SESSION_MAX_MS / 1000 };
     },
 
     /**
@@ -86,19 +125,22 @@ export function createConsoleSessionsService(deps: { database: Database; clock: 
     async authenticate(cookieValue: string): Promise<SessionAuth> {
       const parsed = parseCookie(cookieValue);
       if (!parsed) throw new AppError('INVALID_TOKEN');
-      const found = await repo().find(parsed.organizationId, parsed.secretHash);
-      if (!found) throw new AppError('INVALID_TOKEN');
-      const { session, key, organization } = found;
-      const now = deps.clock.now();
-      if (session.expiresAt.getTime() <= now.getTime() || session.lastSeenAt.getTime() + SESSION_IDLE_MS <= now.getTime()) {
-        await repo().delete(parsed.organizationId, parsed.secretHash);
-        throw new AppError('TOKEN_EXPIRED');
-      }
-      if (key.revokedAt) throw new AppError('INVALID_TOKEN');
-      if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) throw new AppError('TOKEN_EXPIRED');
-      if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await repo().touch(parsed.organizationId, parsed.secretHash, now);
-      const auth: AuthContext = { keyId: key.id, organization, grants: grantsOf(key) };
-      return { auth, csrfToken: csrfTokenOf(parsed.secret), view: viewOf(auth, key, parsed.secret, session.expiresAt) };
+      const digest = sha256(cookieValue);
+      const failed = parsed.checked ? failures.recall(digest) : undefined;
+      if (failed) throw new AppError(failed);
+      const found = await lookup(parsed);
+      if ('auth' in found) return found;
+      if (parsed.checked) failures.remember(digest, found.after);
+      throw new AppError(found.now);
+    },
+
+    /**
+     * Whether the cookie carries this server's valid check and its session has not failed
+     * moments ago (one HMAC, no database): the per-address limit lets it through.
+     */
+    isChecked(cookieValue: string): boolean {
+      const parsed = parseCookie(cookieValue);
+      return parsed !== undefined && parsed.checked && failures.recall(sha256(cookieValue)) === undefined;
     },
 
     /** Ends the session on the server; the cookie is worthless from then on. */

@@ -20,6 +20,7 @@ export async function registerConsole(app: FastifyInstance, options: { container
     sessions: container.consoleSessions,
     authenticator,
     signInsPerMinute: perMinute === 0 ? 0 : Math.max(5, Math.ceil(perMinute / 20)),
+    isCheckedKey: (key) => container.auth.isChecked(key),
   });
   await app.register(consoleStaticRoutes, { distDir: options.distDir ?? CONSOLE_DIST_DIR });
 }

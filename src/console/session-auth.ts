@@ -83,6 +83,12 @@ export function createSessionAuthenticator(sessions: ConsoleSessionsService, pub
       return found.auth;
     },
 
+    /** Whether the request's session cookie carries this server's valid check (no database). */
+    isChecked(request: FastifyRequest): boolean {
+      const cookieValue = cookieOf(request);
+      return cookieValue !== undefined && sessions.isChecked(cookieValue);
+    },
+
     assertSameOrigin,
 
     setCookie(reply: FastifyReply, value: string, maxAgeSeconds: number): void {

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DISPLAY_PREFIX_LENGTH, KEY_PREFIX } from '../auth/api-key-credentials.ts';
+import { looksLikeKey } from '../auth/api-key-credentials.ts';
 import { AppError } from '../errors.ts';
 import { NO_ORGANIZATION, type CounterStore } from '../limits/counter-store.ts';
 import { addressBucket, limitKey, rateLimitStore } from '../limits/rate-limit-store.ts';
@@ -15,22 +15,31 @@ export interface ApiRateLimitOptions {
   timeWindowMs: number;
   /** Whether this process verified the key moments ago and it still holds (no database round trip). */
   isKnownKey: (secret: string) => boolean;
+  /**
+   * Whether the request's credential (its bearer key, else its console session cookie) carries
+   * the server's valid check and has not failed moments ago (auth/credential-check.ts): one
+   * HMAC, no database round trip.
+   */
+  isChecked: (request: FastifyRequest) => boolean;
 }
 
 const API_PATH = /^\/v1(?:[/?]|$)/;
 
 const tooManyRequests = (ttlMs: number) => new AppError('TOO_MANY_REQUESTS', { headers: { 'retry-after': String(Math.max(1, Math.ceil(ttlMs / 1000))) } });
 
-/** A bearer that could be a key: anything else fails authentication without a lookup. */
-const looksLikeKey = (secret: string) => secret.startsWith(KEY_PREFIX) && secret.length >= DISPLAY_PREFIX_LENGTH && secret.length <= 256;
-
 /**
  * The /v1 API's two limits. Before authentication, each client address may make so many
  * requests without a valid key (none, malformed, unknown, expired, revoked, or a path no key
  * opens) per window; past it, they get 429 4029 before any key lookup, so bad keys cannot cost
- * unbounded database reads. Requests with a valid key never count there. After
- * authentication, each key has its own budget. On PostgreSQL the counters are in the
- * database, so every process shares them; a valid key costs one counter upsert per request.
+ * unbounded database reads. Requests with a valid key never count there, and a key the server
+ * minted is never refused there: it carries a check verified without the database
+ * (auth/credential-check.ts) that no guess can carry, so it goes on to its lookup (and to its
+ * own per-key budget) whatever its address sent before. A checked key that fails (revoked,
+ * expired) counts like any bad key, and once it has failed it is remembered
+ * (auth/failure-memory.ts) and treated as one. Keys made before the check exist are looked up
+ * only within the address's budget, as before. After authentication, each key has its own
+ * budget. On PostgreSQL the counters are in the database, so every process shares them; a
+ * valid key costs one counter upsert per request.
  */
 export function createApiRateLimits(options: ApiRateLimitOptions) {
   const { counters, timeWindowMs } = options;
@@ -49,6 +58,11 @@ export function createApiRateLimits(options: ApiRateLimitOptions) {
         // A key this process has just verified passes untouched; the auth hook reuses it.
         if (needsKey && secret !== undefined && options.isKnownKey(secret)) return;
         const bucket = addressBucket('anonymous', request);
+        // Minted by this server and not known to have failed: looked up whatever the address did.
+        if (needsKey && options.isChecked(request)) {
+          pending.set(request, bucket);
+          return;
+        }
         const credential = needsKey && (secret !== undefined ? looksLikeKey(secret) : request.headers.cookie !== undefined);
         if (!credential) {
           // No key, a malformed one, or a path no key opens: answered without a lookup, counted now.

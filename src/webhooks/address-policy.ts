@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { refusalOf } from './special-purpose-addresses.ts';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {
@@ -30,16 +30,13 @@ export const systemResolver: HostResolver = async (hostname) => {
 };
 
 /**
- * The special-use range an address is in (why it may not receive webhooks), or null when it is
- * global unicast, the only kind allowed. ipaddr.js names every special-use range (RFC 6890 and
- * later: private, loopback, link-local, carrier-grade NAT, unique-local, multicast,
- * documentation, benchmarking, 6to4, Teredo, NAT64, ...); an IPv4-mapped IPv6 address is judged
- * as the IPv4 address it carries.
+ * Why an address may not receive webhooks ("is in 10.0.0.0/8 (Private-Use, RFC 1918): ..."), or
+ * null when it may: every block of IANA's
+ * special-purpose registries that is not globally reachable, and IPv6 forms carrying an IPv4
+ * address that is not (special-purpose-addresses.ts, where the table and its sources are).
  */
 export function specialUseRange(address: string): string | null {
-  if (!ipaddr.isValid(address)) return 'invalid';
-  const range = ipaddr.process(address).range();
-  return range === 'unicast' ? null : range;
+  return refusalOf(address);
 }
 
 export class AddressRefusedError extends Error {
@@ -57,8 +54,8 @@ export function hostOf(url: URL): string {
 /** A literal IP host refused by the policy throws; a name passes (it is checked once resolved). */
 export function checkLiteralHost(host: string, allowPrivate: boolean): void {
   if (!isIP(host) || allowPrivate) return;
-  const range = specialUseRange(host);
-  if (range) throw new AddressRefusedError(`${host} is a ${range} address`);
+  const refusal = specialUseRange(host);
+  if (refusal) throw new AddressRefusedError(`${host} ${refusal}`);
 }
 
 /**
@@ -76,8 +73,8 @@ export async function checkedAddresses(host: string, options: { resolve: HostRes
   if (addresses.length === 0) throw new Error(`${host} does not resolve to any address`);
   if (!options.allowPrivate) {
     for (const { address } of addresses) {
-      const range = specialUseRange(address);
-      if (range) throw new AddressRefusedError(`${host} resolves to ${address}, which is a ${range} address`);
+      const refusal = specialUseRange(address);
+      if (refusal) throw new AddressRefusedError(`${host} resolves to ${address}, which ${refusal}`);
     }
   }
   return addresses;

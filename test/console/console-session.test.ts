@@ -60,7 +60,8 @@ describe('sign-in', () => {
   test('sets an HttpOnly, SameSite=Strict, Secure, host-only cookie of bounded life, and answers the organization and permissions', async () => {
     const s = await signIn(a.adminKey);
     const flags = setCookieOf(s.res).split(';').map((f) => f.trim());
-    assert.match(flags[0]!, new RegExp(`^${COOKIE}=[0-9a-f]{24}\\.[A-Za-z0-9_-]{43}$`));
+    // The organization, the secret, and the server's check of both (src/auth/credential-check.ts).
+    assert.match(flags[0]!, new RegExp(`^${COOKIE}=[0-9a-f]{24}\\.[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{22}$`));
     assert.ok(flags.includes('HttpOnly'));
     assert.ok(flags.includes('Secure'));
     assert.ok(flags.includes('SameSite=Strict'));
@@ -88,7 +89,7 @@ describe('sign-in', () => {
   });
 
   test('without https the cookie is not Secure and has no __Host- prefix', async () => {
-    const plain = await buildTestApp({ publicUrl: 'http://localhost:3000' }, { db: ctx.db });
+    const plain = await buildTestApp({ publicUrl: 'http://localhost:3000', secretKey: ctx.config.secretKey }, { db: ctx.db }); // another process of the same server
     const res = await call(plain.app, undefined, { method: 'POST', url: SESSION, payload: { key: a.adminKey } });
     assert.equal(res.status, 200);
     const flags = setCookieOf(res).split(';').map((f) => f.trim());
@@ -236,7 +237,7 @@ describe('sign-out and expiry', () => {
 });
 
 test('sign-ins are rate-limited per client address', async () => {
-  const limited = await buildTestApp({ rateLimitPerMinute: 100 }, { db: ctx.db }); // 5 sign-ins a minute
+  const limited = await buildTestApp({ rateLimitPerMinute: 100, secretKey: ctx.config.secretKey }, { db: ctx.db }); // 5 sign-ins a minute
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) {
     statuses.push((await limited.app.inject({ method: 'POST', url: SESSION, payload: { key: 'ork_wrong-key-000000000000000000000' }, remoteAddress: '203.0.113.9' })).statusCode);

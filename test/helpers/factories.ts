@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mdmUsers, policies, segments, vppLocations } from '../../src/db/schema.ts';
 import { newId } from '../../src/lib/ids.ts';
+import { sha256 } from '../../src/lib/secrets.ts';
 import type { Platform } from '../../src/platforms/platforms.ts';
 import { createApiKeysRepo } from '../../src/modules/api-keys/api-keys.repo.ts';
 import { mintApiKey, type NewApiKey } from '../../src/auth/api-key-credentials.ts';
@@ -28,8 +29,19 @@ export async function createOrg(ctx: TestContext, options: { plan?: string; slug
 
 /** A key of the organization, written directly so tests can give it any role, grant or expiry. */
 export async function createKey(ctx: TestContext, org: OrganizationRecord, input: Omit<NewApiKey, 'name'> & { name?: string }): Promise<string> {
-  const { secret, row } = mintApiKey(org.id, { name: input.name ?? unique('key'), ...input }, ctx.clock.now());
+  const { secret, row } = mintApiKey(org.id, { name: input.name ?? unique('key'), ...input }, ctx.clock.now(), ctx.container.credentialCheck);
   await createApiKeysRepo(ctx.container.database.db).insert(row);
+  return secret;
+}
+
+/**
+ * A key as servers made them before keys carried a check (src/auth/credential-check.ts): "ork_"
+ * and 43 random characters, stored as its SHA-256 and display prefix. Such keys keep working.
+ */
+export async function createLegacyKey(ctx: TestContext, org: OrganizationRecord, input: Omit<NewApiKey, 'name'> & { name?: string }): Promise<string> {
+  const { row } = mintApiKey(org.id, { name: input.name ?? unique('legacy-key'), ...input }, ctx.clock.now(), ctx.container.credentialCheck);
+  const secret = `ork_${randomBytes(32).toString('base64url')}`;
+  await createApiKeysRepo(ctx.container.database.db).insert({ ...row, prefix: secret.slice(0, 12), keyHash: sha256(secret) });
   return secret;
 }
 

@@ -12,7 +12,9 @@ export interface CliResult {
 /** Runs the operator command line as a user would: a separate process. */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
+    // The command line mints keys with the deployment's server key, as the servers check them.
+    const key = env.DATABASE_URL ? { OPENROLL_SECRET_KEY: TEST_SECRET_KEY } : {};
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...key, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,4 +1,5 @@
 import { grantsOf, mintApiKey, type ApiKeyRecord, type NewApiKey } from '../../auth/api-key-credentials.ts';
+import type { CredentialCheck } from '../../auth/credential-check.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
 import type { Database, Executor } from '../../db/client.ts';
 import { AppError, notFound, validationError } from '../../errors.ts';
@@ -44,7 +45,7 @@ export async function liveAdminKeys(db: Executor, organizationId: string, now: D
 }
 
 /** The organization's keys through the API; authenticating a key is src/auth/'s job. */
-export function createApiKeysService(deps: { database: Database; clock: Clock; onRevoked?: (keyId: string) => void }) {
+export function createApiKeysService(deps: { database: Database; clock: Clock; check: CredentialCheck; onRevoked?: (keyId: string) => void }) {
   const repo = () => createApiKeysRepo(deps.database.db);
 
   return {
@@ -65,7 +66,7 @@ export function createApiKeysService(deps: { database: Database; clock: Clock; o
       if (beyond.length > 0) throw new AppError('FORBIDDEN', { data: { permissions: beyond } });
       const creator = await repo().get(auth.organization.id, auth.keyId);
       checkOutlives(input.expiresAt, creator?.expiresAt ?? null);
-      const { secret, row } = mintApiKey(auth.organization.id, input, now);
+      const { secret, row } = mintApiKey(auth.organization.id, input, now, deps.check);
       const saved = await repo().insert(row);
       return { ...toApiKeyView(saved), key: secret };
     },

@@ -1,4 +1,5 @@
 import { mintApiKey } from '../../auth/api-key-credentials.ts';
+import type { CredentialCheck } from '../../auth/credential-check.ts';
 import type { Database } from '../../db/client.ts';
 import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -18,7 +19,7 @@ export interface NewOrganization {
 /** Enterprise enrollment settings last a year, as Apple's MDM server tokens do. */
 const ENTERPRISE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
-export function createOrganizationsService(deps: { database: Database; clock: Clock }) {
+export function createOrganizationsService(deps: { database: Database; clock: Clock; check: CredentialCheck }) {
   return {
     /**
      * Creates an organization with its Windows and Apple enterprises and a first admin key,
@@ -65,7 +66,7 @@ export function createOrganizationsService(deps: { database: Database; clock: Cl
             updatedAt: now,
           });
         }
-        const { secret, row } = mintApiKey(organization.id, { name: 'First admin key', role: 'admin' }, now);
+        const { secret, row } = mintApiKey(organization.id, { name: 'First admin key', role: 'admin' }, now, deps.check);
         await createApiKeysRepo(tx).insert(row);
         return { organization, adminKey: secret };
       });

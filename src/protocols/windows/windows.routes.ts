@@ -1,23 +1,24 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../../lib/db-errors.ts';
-import { NO_ORGANIZATION, type CounterStore } from '../../limits/counter-store.ts';
+import type { CounterStore } from '../../limits/counter-store.ts';
 import type { DeviceAuthLimit } from '../../limits/device-auth-limit.ts';
-import { addressBucket, clientAddress, limitKey } from '../../limits/rate-limit-store.ts';
+import { clientAddress } from '../../limits/rate-limit-store.ts';
 import type { PresentedCertificate } from './client-certificate.ts';
-import { parseSoapRequest, SOAP_CONTENT_TYPE, type SoapRequest } from './soap.ts';
+import { parseSoapRequest, SOAP_CONTENT_TYPE, usernameToken, type SoapRequest } from './soap.ts';
 import { faultStatus, renderFault, SoapFault } from './soap-faults.ts';
 import { SYNCML_CONTENT_TYPE } from './syncml.ts';
 import type { WindowsEnrollmentService } from './windows-enrollment.service.ts';
 import type { WindowsManagementService } from './windows-management.service.ts';
 import { WINDOWS_PATHS } from './windows-urls.ts';
+import { createWrongCodeLimit, type WrongCodeLimitOptions } from './wrong-code-limit.ts';
 
 export interface WindowsRoutesOptions {
   enrollment: WindowsEnrollmentService;
   management: WindowsManagementService;
   /** Largest SOAP or SyncML message accepted; a real one is a few kilobytes. */
   bodyLimit: number;
-  /** Wrong credentials one client address may send in the window before it is refused outright. */
-  wrongCredentialLimit: { max: number; timeWindowMs: number };
+  /** Wrong enrollment codes one user, and one client address, may send in the window (wrong-code-limit.ts). */
+  wrongCodeLimit: WrongCodeLimitOptions;
   /** The shared counters (in the database on PostgreSQL): every process sees one count. */
   counters: CounterStore;
   /** The certificate a management session presents (own TLS, or a trusted proxy's header). */
@@ -27,6 +28,15 @@ export interface WindowsRoutesOptions {
 }
 
 type Endpoint = 'enrollment' | 'management';
+
+/** The user a message names; undefined when it names none (its handler answers that fault). */
+function usernameOf(soap: SoapRequest): string | undefined {
+  try {
+    return usernameToken(soap).username;
+  } catch {
+    return undefined;
+  }
+}
 const endpointOf = (request: FastifyRequest): Endpoint => (request.routeOptions.url?.startsWith('/ManagementServer') ? 'management' : 'enrollment');
 
 function sendFault(reply: FastifyReply, fault: SoapFault, endpoint: Endpoint, soap?: SoapRequest, status?: number): FastifyReply {
@@ -60,20 +70,18 @@ export async function windowsRoutes(app: FastifyInstance, options: WindowsRoutes
     return sendFault(reply, new SoapFault('InternalServiceFault', 'The server could not process the request. Try again later.'), endpoint);
   });
 
-  // Only failed sign-ins count, so guessing codes is slow while real users are never limited.
-  // The count lives in the shared counters, so an address blocked by one process is blocked by all.
-  const bucket = (request: FastifyRequest) => addressBucket('windows-credential', request);
-  const { max, timeWindowMs } = options.wrongCredentialLimit;
-  const countWrong = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (request) => limitKey(NO_ORGANIZATION, bucket(request)) });
-  const tooMany = () => new SoapFault('Authentication', 'Too many wrong codes from this network. Wait a few minutes and try again.');
-  const guarded = async (request: FastifyRequest, handle: () => Promise<string>): Promise<string> => {
-    if ((await options.counters.peek(NO_ORGANIZATION, bucket(request))).count >= max) throw tooMany();
+  // Only wrong codes count, per user and per address (wrong-code-limit.ts), so guessing codes
+  // is slow while one user's typos, or a neighbour's behind the same NAT, hold back no one else.
+  const wrongCodes = createWrongCodeLimit(options.counters, options.wrongCodeLimit);
+  const guarded = async (request: FastifyRequest, soap: SoapRequest, handle: () => Promise<string>): Promise<string> => {
+    const username = usernameOf(soap);
+    await wrongCodes.check(request, username);
     try {
       return await handle();
     } catch (error) {
       if (error instanceof SoapFault && error.subcode === 'Authentication') {
-        const limit = await countWrong(request);
-        if (!limit.isAllowed && limit.isExceeded) throw tooMany();
+        const spent = await wrongCodes.countWrong(request, username);
+        if (spent) throw spent;
       }
       throw error;
     }
@@ -83,7 +91,7 @@ export async function windowsRoutes(app: FastifyInstance, options: WindowsRoutes
     app.post(path, { schema: { hide: true } }, async (request, reply) => {
       const soap = parseSoapRequest(typeof request.body === 'string' ? request.body : '');
       try {
-        const answer = limited ? await guarded(request, async () => handle(soap)) : await handle(soap);
+        const answer = limited ? await guarded(request, soap, async () => handle(soap)) : await handle(soap);
         return reply.header('content-type', SOAP_CONTENT_TYPE).header('cache-control', 'no-store').send(answer);
       } catch (error) {
         if (error instanceof SoapFault) return sendFault(reply, error, 'enrollment', soap);

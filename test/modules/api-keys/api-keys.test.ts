@@ -21,7 +21,8 @@ describe('api keys: happy paths', () => {
     assert.equal(created.status, 200);
     assert.equal(created.body.status, true);
     const key: string = created.body.data.key;
-    assert.match(key, /^ork_[A-Za-z0-9_-]{43}$/);
+    // 32 random bytes, then the server's 16-byte check of them (src/auth/credential-check.ts).
+    assert.match(key, /^ork_[A-Za-z0-9_-]{43}[A-Za-z0-9_-]{22}$/);
     assert.equal(created.body.data.role, 'viewer');
     assert.ok(key.startsWith(created.body.data.prefix));
 
