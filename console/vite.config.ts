@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'vite';
 import { CONSOLE_DIR, consoleSourceHash } from './source-hash.ts';
@@ -19,6 +19,18 @@ export default defineConfig({
     reportCompressedSize: false,
   },
   plugins: [
+    {
+      // Without the typed client's build, a bundler may leave `@openroll/client` as a bare import
+      // (with a warning) and the served console dies in the browser: this build fails instead.
+      name: 'openroll-client-built',
+      apply: 'build',
+      async buildStart() {
+        const resolved = await this.resolve('@openroll/client', path.join(CONSOLE_DIR, 'src', 'api.ts'));
+        if (!resolved || resolved.external || !existsSync(resolved.id)) {
+          this.error('@openroll/client is not built (clients/typescript/dist/index.js is missing): run `npm run build --workspace @openroll/client` first');
+        }
+      },
+    },
     {
       name: 'openroll-source-hash',
       closeBundle() {

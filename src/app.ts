@@ -8,7 +8,7 @@ import { createSessionAuthenticator } from './console/session-auth.ts';
 import { enrollPageRoutes } from './enroll-page/enroll-page.routes.ts';
 import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.ts';
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
-import { ErrorEnvelope } from './lib/schemas.ts';
+import { ErrorEnvelope, serverWideResponses } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
 import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
@@ -125,6 +125,12 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+    },
+    // Statuses every route can answer beyond its own schema (lib/schemas.ts): documented only.
+    transform: ({ schema, url, route }) => {
+      if (!schema || schema.hide) return { schema, url };
+      const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
+      return { schema: { ...schema, response: { ...serverWideResponses(method), ...(schema.response as Record<string, unknown> | undefined) } }, url };
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });

@@ -1,10 +1,12 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { BACKUP_FORMAT, BACKUP_VERSION, BackupError, oneLine, openBackup, type BackupHeader } from './backup-reader.ts';
 import type { Database } from './client.ts';
 import { MIGRATIONS_FOLDER } from './migrate.ts';
+
+export { BACKUP_FORMAT, BackupError };
 
 /**
  * Logical backups: one JSON line per row, table by table, read in one snapshot. The same file
@@ -15,19 +17,7 @@ import { MIGRATIONS_FOLDER } from './migrate.ts';
  * rows (to_jsonb of each), and a closing `{"openroll.end": true, "rows": n}` line that tells a
  * complete file from a truncated one.
  */
-export const BACKUP_FORMAT = 'openroll-backup';
-const BACKUP_VERSION = 1;
 const BATCH = 500;
-
-export class BackupError extends Error {}
-
-interface Header {
-  format: string;
-  version: number;
-  createdAt: string;
-  /** The `when` of every migration applied to the source database. */
-  migrations: number[];
-}
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -74,7 +64,7 @@ export async function writeBackup(database: Database, file: string): Promise<{ t
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const migrations = (await client.query<{ when: string }>('select created_at as when from drizzle.__drizzle_migrations order by created_at')).rows.map((r) => Number(r.when));
     const tables = await tablesInOrder(client);
-    await write({ format: BACKUP_FORMAT, version: BACKUP_VERSION, createdAt: new Date().toISOString(), migrations } satisfies Header);
+    await write({ format: BACKUP_FORMAT, version: BACKUP_VERSION, createdAt: new Date().toISOString(), migrations } satisfies BackupHeader);
     for (const table of tables) {
       await write({ 'openroll.table': table });
       await client.query(`DECLARE rows_cursor NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS row FROM ${ident(table)} t`);
@@ -109,57 +99,77 @@ function knownMigrations(): Set<number> {
 /**
  * Loads a backup into an empty, migrated database, in one transaction: all of it or nothing.
  * Triggers stay off meanwhile (the token counters are restored as they were, not recounted).
+ * The whole file is read and checked first (`backup-reader.ts`), so a file with a wrong line is
+ * refused before anything is written; a statement the database refuses names the lines of its
+ * batch. Each refusal is one line for the operator.
  */
 export async function restoreBackup(database: Database, file: string): Promise<{ tables: number; rows: number }> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  let header: Header;
-  try {
-    header = JSON.parse(first.done ? '' : first.value) as Header;
-  } catch {
-    throw new BackupError(`${file} is not an Openroll backup`);
-  }
-  if (header.format !== BACKUP_FORMAT || header.version !== BACKUP_VERSION) throw new BackupError(`${file} is not an Openroll backup (version ${BACKUP_VERSION})`);
+  const check = await openBackup(file);
   const known = knownMigrations();
-  if (header.migrations.some((m) => !known.has(m))) throw new BackupError(`${file} was made by a newer Openroll: update this one before restoring it`);
+  if (check.header.migrations.some((m) => !known.has(m))) {
+    check.close();
+    throw new BackupError(`${file} was made by a newer Openroll: update this one before restoring it`);
+  }
 
-  const client = await connect(database);
+  let client: pg.Client;
+  try {
+    client = await connect(database);
+  } catch (error) {
+    check.close();
+    throw error;
+  }
   try {
     await client.query('BEGIN');
     const [{ n }] = (await client.query<{ n: string }>('select count(*) as n from organizations')).rows as [{ n: string }];
     if (Number(n) > 0) throw new BackupError(`the target database already has data (${n} organizations): restore needs an empty one`);
     const tables = await tablesInOrder(client);
+    const columns = new Map<string, Set<string>>(tables.map((t) => [t, new Set()]));
+    for (const c of (await client.query<{ table: string; column: string }>(`select table_name as table, column_name as column from information_schema.columns where table_schema = 'public'`)).rows) {
+      columns.get(c.table)?.add(c.column);
+    }
+    try {
+      for await (const entry of check.entries(columns)) void entry;
+    } finally {
+      check.close();
+    }
+
     for (const t of tables) await client.query(`ALTER TABLE ${ident(t)} DISABLE TRIGGER USER`);
     const identity = (await client.query<{ table: string; column: string }>(`select table_name as table, column_name as column from information_schema.columns where table_schema = 'public' and is_identity = 'YES'`)).rows;
-
     let table: string | undefined;
     let batch: Record<string, unknown>[] = [];
+    let firstLine = 0;
+    let lastLine = 0;
     let rows = 0;
-    let complete = false;
     const flush = async () => {
       if (!table || batch.length === 0) return;
-      const columns = Object.keys(batch[0]!).map(ident).join(', ');
+      const names = Object.keys(batch[0]!).map(ident).join(', ');
       const overriding = identity.some((c) => c.table === table) ? 'OVERRIDING SYSTEM VALUE' : '';
-      await client.query(`INSERT INTO ${ident(table)} (${columns}) ${overriding} SELECT ${columns} FROM json_populate_recordset(null::${ident(table)}, $1::json)`, [JSON.stringify(batch)]);
+      try {
+        await client.query(`INSERT INTO ${ident(table)} (${names}) ${overriding} SELECT ${names} FROM json_populate_recordset(null::${ident(table)}, $1::json)`, [JSON.stringify(batch)]);
+      } catch (error) {
+        const where = firstLine === lastLine ? `line ${firstLine}` : `lines ${firstLine}-${lastLine}`;
+        throw new BackupError(oneLine(`${file}, ${where}: the database refused these rows of ${table}: ${(error as Error).message}`));
+      }
       rows += batch.length;
       batch = [];
     };
-    for (let next = await lines.next(); !next.done; next = await lines.next()) {
-      if (next.value === '') continue;
-      const line = JSON.parse(next.value) as Record<string, unknown>;
-      if (typeof line['openroll.table'] === 'string') {
+    // Read again to load: checked again as it goes, should the file have changed in between.
+    const load = await openBackup(file);
+    try {
+      for await (const entry of load.entries(columns)) {
+        if (entry.kind === 'row') {
+          if (batch.length === 0) firstLine = entry.line;
+          lastLine = entry.line;
+          batch.push(entry.row);
+          if (batch.length >= BATCH) await flush();
+          continue;
+        }
         await flush();
-        table = line['openroll.table'];
-        if (!tables.includes(table)) throw new BackupError(`the backup has a table this Openroll does not know: ${table}`);
-      } else if (line['openroll.end'] === true) {
-        await flush();
-        complete = line.rows === rows;
-      } else {
-        batch.push(line);
-        if (batch.length >= BATCH) await flush();
+        if (entry.kind === 'table') table = entry.table;
       }
+    } finally {
+      load.close();
     }
-    if (!complete) throw new BackupError(`${file} is incomplete (it does not end where its writer finished): nothing was restored`);
     for (const c of identity) {
       await client.query(`SELECT setval(pg_get_serial_sequence($1, $2), coalesce(max(${ident(c.column)}), 1), max(${ident(c.column)}) IS NOT NULL) FROM ${ident(c.table)}`, [ident(c.table), c.column]);
     }
@@ -170,6 +180,7 @@ export async function restoreBackup(database: Database, file: string): Promise<{
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
+    check.close();
     await client.end().catch(() => {});
   }
 }

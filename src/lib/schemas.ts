@@ -45,22 +45,68 @@ export function ok<T extends TSchema>(data: T) {
   return Type.Object({ status: Type.Literal(true), data });
 }
 
-const errorRef = Type.Ref('ErrorEnvelope');
+/**
+ * What each error status means, for the OpenAPI document: the codes of src/errors.ts it carries
+ * and the headers it sets. Every error answer is the ErrorEnvelope.
+ */
+const ERROR_RESPONSES: Record<number, { description: string; headers?: Record<string, { type: 'string'; description: string }> }> = {
+  400: { description: 'Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146)' },
+  401: { description: 'No key (4002), an unknown or revoked one (4004), or an expired one (4005)' },
+  403: { description: 'The key lacks the permission (4003)' },
+  404: { description: 'No such entity in the organization (3001), or an organization other than the key\'s own' },
+  405: {
+    description: 'Method not allowed (1003): the path has no operation for the method used',
+    headers: { allow: { type: 'string', description: 'The methods the path answers' } },
+  },
+  408: { description: 'Request timeout (1004): the request did not arrive in time' },
+  409: { description: 'Conflict (5001), or the MDM user exists (5048)' },
+  413: { description: 'Payload too large (3003): the body, or a bulk, over its limit' },
+  429: {
+    description: 'Too many requests (4029): the key\'s, or the address\'s budget of requests without a valid key, is spent',
+    headers: { 'retry-after': { type: 'string', description: 'Seconds until the budget is back' } },
+  },
+  431: { description: 'Request header fields too large (1005)' },
+  500: { description: 'Internal error (1000); the body carries no internals' },
+  503: { description: 'The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down' },
+};
+
+/** The ErrorEnvelope answer of one status, described. */
+export function errorResponse(status: number) {
+  const entry = ERROR_RESPONSES[status];
+  if (!entry) throw new Error(`no description for error status ${status}`);
+  return Type.Ref('ErrorEnvelope', { description: entry.description, ...(entry.headers ? { headers: entry.headers } : {}) });
+}
 
 /** The error statuses every authenticated route may answer, for the OpenAPI document. */
 export function withErrors<R extends Record<number, TSchema>>(responses: R) {
   return {
     ...responses,
-    400: errorRef,
-    401: errorRef,
-    403: errorRef,
-    404: errorRef,
-    409: errorRef,
-    413: errorRef,
-    429: errorRef,
-    500: errorRef,
-    503: errorRef,
+    400: errorResponse(400),
+    401: errorResponse(401),
+    403: errorResponse(403),
+    404: errorResponse(404),
+    409: errorResponse(409),
+    413: errorResponse(413),
+    429: errorResponse(429),
+    500: errorResponse(500),
+    503: errorResponse(503),
   };
+}
+
+/** Methods whose requests carry a body the server parses (and refuses over its limit). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The statuses any route can answer whatever its own schema says, added to every operation of
+ * the OpenAPI document (app.ts, the swagger `transform`; the route's own schema and its
+ * serializers are unchanged): a URL the router cannot decode or malformed HTTP (400), a method
+ * the path has no route for (405), a client too slow (408) or with headers too large (431), a
+ * body over the limit on methods that carry one (413), a failure (500), and a server that shuts
+ * down or a database that does not answer (503). test/openapi.test.ts sends each of them.
+ */
+export function serverWideResponses(method: string): Record<number, TSchema> {
+  const statuses = [400, 405, 408, 431, 500, 503, ...(BODY_METHODS.has(method) ? [413] : [])];
+  return Object.fromEntries(statuses.map((s) => [s, errorResponse(s)]));
 }
 
 export const PageQuery = {

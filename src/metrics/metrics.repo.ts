@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
+import { stateSql } from '../modules/enrollment-tokens/token-state.ts';
 
 /**
  * The organization-independent figures /metrics reads on every scrape. Nothing is kept between
@@ -26,7 +27,7 @@ export async function tokenStateCounts(db: Executor, now: Date): Promise<TokenSt
   const at = sql`${now.toISOString()}::timestamptz`;
   const [stored, overdue] = await Promise.all([
     rows<{ platform: string; state: string; n: number }>(db, sql`select platform, state, count(*)::float8 as n from enrollment_tokens group by platform, state`),
-    rows<{ platform: string; n: number }>(db, sql`select platform, count(*)::float8 as n from enrollment_tokens where state = 'PENDING' and expire_at <= ${at} group by platform`),
+    rows<{ platform: string; n: number }>(db, sql`select platform, count(*)::float8 as n from enrollment_tokens where ${stateSql(at).expiredUnswept} group by platform`),
   ]);
   const counts = new Map<string, TokenStateCount>();
   const add = (platform: string, state: string, n: number) => {

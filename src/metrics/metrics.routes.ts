@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
+import { errorResponse } from '../lib/schemas.ts';
 import { digestsEqual, sha256 } from '../lib/secrets.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -40,7 +41,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<MetricsRoutesOptions> = as
         security: [{ bearer: [] }, {}],
         response: {
           200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } },
-          401: Type.Ref('ErrorEnvelope'),
+          401: errorResponse(401),
         },
       },
     },

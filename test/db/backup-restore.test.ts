@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { BackupError, restoreBackup, writeBackup } from '../../src/db/backup.ts';
 import { openDatabase } from '../../src/db/client.ts';
+import { runMigrations } from '../../src/db/migrate.ts';
+import { createMdmUser, createOrg } from '../helpers/factories.ts';
+import { buildTestApp } from '../helpers/test-app.ts';
 import { demoKey, http, stopServer } from '../faults/fault-helpers.ts';
 import { createDbProbe } from '../helpers/db-probe.ts';
 import { runCli, startServerProcess } from '../helpers/processes.ts';
@@ -110,3 +116,97 @@ describe('backup and restore', () => {
     assert.equal((await runCli(['restore', file], fresh)).code, 0, 'the refused attempts left the database empty');
   });
 });
+
+// Crafted files against one target, restored in-process (each refusal must leave it empty), and
+// once through the command line for what an operator sees: one line, no stack trace.
+describe('restore refuses a crafted file at the line that is wrong', () => {
+  test('rows after the end marker, a line that is not JSON, null, an unknown column, a bad header, rows the database refuses', async () => {
+    const dir = tempDir();
+    const target = TEST_DB_KIND === 'postgres' ? await createTestDatabase() : await embeddedTestDatabase(join(dir, 'data'));
+    cleanups.push(() => target.drop());
+    const { database } = target;
+    const ctx = await buildTestApp({}, { db: { ...target, drop: async () => {} } });
+    cleanups.push(() => ctx.close());
+    for (let i = 0; i < 3; i++) {
+      const { org } = await createOrg(ctx);
+      await createMdmUser(ctx, org);
+    }
+    const base = join(dir, 'base.jsonl');
+    await writeBackup(database, base);
+    const probe = await createDbProbe(database);
+    const tables = probe.tables.map((t) => `"${t.name}"`).join(', ');
+    await database.db.execute(sql.raw(`TRUNCATE ${tables}, rate_limit_counters CASCADE`));
+    const empty = await probe.counts();
+    assert.ok(Object.values(empty).every((n) => n === 0));
+
+    const lines = readFileSync(base, 'utf8').trimEnd().split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const orgTable = at(/^\{"openroll\.table":"organizations"\}$/);
+    const orgRow = orgTable + 1;
+    const end = lines.length - 1;
+    assert.match(lines[end]!, /"openroll\.end"/);
+    const another = JSON.parse(lines[orgRow]!) as Record<string, unknown>;
+    another.id = randomUUID();
+    another.slug = 'appended-after-the-end';
+    const replace = (index: number, text: string) => lines.map((l, i) => (i === index ? text : l));
+    const withRow = (row: Record<string, unknown>) => replace(orgRow, JSON.stringify(row));
+    const header = JSON.parse(lines[0]!) as Record<string, unknown>;
+
+    // Line numbers are 1-based: array index + 1.
+    const cases: Array<{ what: string; content: string[]; line: string; says: RegExp }> = [
+      { what: 'rows after the end', content: [...lines, JSON.stringify(another)], line: `line ${end + 2}`, says: /a line after the end marker \(line \d+\)/ },
+      { what: 'a second end marker', content: [...lines, lines[end]!], line: `line ${end + 2}`, says: /after the end marker/ },
+      { what: 'an empty line after the end', content: [...lines, ''], line: `line ${end + 2}`, says: /a line after the end marker/ },
+      { what: 'an empty line among the rows', content: replace(orgRow, ''), line: `line ${orgRow + 1}`, says: /an empty line/ },
+      { what: 'a line that is not JSON', content: replace(orgRow, '{"id": "x", '), line: `line ${orgRow + 1}`, says: /not JSON/ },
+      { what: 'a null line', content: replace(orgRow, 'null'), line: `line ${orgRow + 1}`, says: /null is not a row/ },
+      { what: 'an array line', content: replace(orgRow, '[1]'), line: `line ${orgRow + 1}`, says: /is not a row/ },
+      { what: 'an unknown column', content: withRow({ ...JSON.parse(lines[orgRow]!), colour: 'red' }), line: `line ${orgRow + 1}`, says: /the table organizations has no column "colour"/ },
+      { what: 'a row missing a column', content: replace(orgRow + 1, JSON.stringify({ ...JSON.parse(lines[orgRow + 1]!), plan_name: undefined })), line: `line ${orgRow + 2}`, says: /columns differ/ },
+      { what: 'an unknown table', content: replace(orgTable, '{"openroll.table":"wallets"}'), line: `line ${orgTable + 1}`, says: /a table this Openroll does not know: "wallets"/ },
+      { what: 'a row before any table', content: [lines[0]!, lines[orgRow]!, ...lines.slice(1)], line: 'line 2', says: /a row before any/ },
+      { what: 'an end marker that miscounts', content: replace(end, JSON.stringify({ 'openroll.end': true, rows: 1 })), line: `line ${end + 1}`, says: /counts 1 rows, the file has \d+/ },
+      { what: 'no end marker', content: lines.slice(0, -1), line: `line ${end}`, says: /incomplete/ },
+      { what: 'a header of another version', content: replace(0, JSON.stringify({ ...header, version: 2 })), line: 'line 1', says: /version 1 \(the header says version 2\)/ },
+      { what: 'a header whose migrations are no list', content: replace(0, JSON.stringify({ ...header, migrations: 'all' })), line: 'line 1', says: /bad header: "migrations"/ },
+      { what: 'a null header', content: replace(0, 'null'), line: 'line 1', says: /not an Openroll backup/ },
+      { what: 'a header that is not JSON', content: replace(0, '{"format": "openroll-backup"'), line: 'line 1', says: /not an Openroll backup \(its first line is not JSON\)/ },
+      { what: 'a value the column refuses', content: withRow({ ...JSON.parse(lines[orgRow]!), created_at: 'not a date' }), line: `lines ${orgRow + 1}-${orgRow + 3}`, says: /the database refused these rows of organizations: .*"not a date"/ },
+    ];
+    for (const c of cases) {
+      const file = join(dir, 'crafted.jsonl');
+      writeFileSync(file, `${c.content.join('\n')}\n`);
+      await assert.rejects(restoreBackup(database, file), (error: Error) => {
+        assert.ok(error instanceof BackupError, `${c.what}: ${error.stack}`);
+        assert.doesNotMatch(error.message, /\n/, c.what);
+        assert.ok(error.message.startsWith(`${file}, ${c.line}: `), `${c.what}: ${error.message}`);
+        assert.match(error.message, c.says, c.what);
+        return true;
+      });
+      assert.deepEqual(await probe.counts(), empty, `${c.what}: nothing was restored`);
+    }
+
+    // The file they were made from restores whole: the refusals were of the crafted lines alone.
+    const restored = await restoreBackup(database, base);
+    assert.equal(restored.rows, lines.length - 2 - lines.filter((l) => l.startsWith('{"openroll.table"')).length);
+    assert.equal((await probe.counts()).organizations, 3);
+    await database.db.execute(sql.raw(`TRUNCATE ${tables}, rate_limit_counters CASCADE`));
+
+    // What the operator sees: one line on standard error and a failure, without a stack trace.
+    await ctx.app.close();
+    if (TEST_DB_KIND === 'pglite') await database.close();
+    const file = join(dir, 'after-the-end.jsonl');
+    writeFileSync(file, `${[...lines, JSON.stringify(another)].join('\n')}\n`);
+    const env: Record<string, string> = target.url ? { DATABASE_URL: target.url, DATA_DIR: tempDir() } : { DATA_DIR: join(dir, 'data') };
+    const cli = await runCli(['restore', file], env);
+    assert.equal(cli.code, 1);
+    assert.equal(cli.stderr, `openroll restore: ${file}, line ${end + 2}: a line after the end marker (line ${end + 1}): nothing was restored\n`);
+  });
+});
+
+/** An embedded database in its own directory: restore talks to it over a connection of its own. */
+async function embeddedTestDatabase(dataDir: string) {
+  const database = await openDatabase({ databaseUrl: undefined, dataDir });
+  await runMigrations(database);
+  return { database, url: undefined, drop: () => database.close().catch(() => {}) };
+}

@@ -36,6 +36,62 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
             };
         };
         put?: never;
@@ -78,7 +134,54 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -126,8 +229,64 @@ export interface paths {
                         "text/plain": string;
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -205,7 +364,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -214,7 +373,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -223,7 +382,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -232,7 +391,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -241,7 +400,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -250,7 +429,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -259,8 +438,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -268,7 +458,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -277,7 +467,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -342,7 +532,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -351,7 +541,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -360,7 +550,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -369,7 +559,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -378,7 +568,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -387,7 +597,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -396,8 +606,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -405,7 +626,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -414,7 +635,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -483,7 +704,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -492,7 +713,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -501,7 +722,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -510,7 +731,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -519,7 +740,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -528,7 +769,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -537,8 +778,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -546,7 +798,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -555,7 +807,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -635,7 +887,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -644,7 +896,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -653,7 +905,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -662,7 +914,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -671,7 +923,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -680,7 +952,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -689,8 +961,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -698,7 +981,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -707,7 +990,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -771,7 +1054,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -780,7 +1063,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -789,7 +1072,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -798,7 +1081,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -807,7 +1090,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -816,7 +1119,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -825,8 +1128,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -834,7 +1148,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -843,7 +1157,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -908,7 +1222,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -917,7 +1231,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -926,7 +1240,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -935,7 +1249,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -944,7 +1258,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -953,7 +1287,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -962,8 +1296,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -971,7 +1316,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -980,7 +1325,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1045,7 +1390,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1054,7 +1399,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1063,7 +1408,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1072,7 +1417,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1081,7 +1426,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1090,7 +1455,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1099,8 +1464,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1108,7 +1484,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1117,7 +1493,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1170,7 +1546,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1179,7 +1555,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1188,7 +1564,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1197,7 +1573,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1206,7 +1582,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1215,7 +1611,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1224,8 +1620,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1233,7 +1640,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1242,7 +1649,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1304,7 +1711,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1313,7 +1720,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1322,7 +1729,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1331,7 +1738,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1340,7 +1747,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1349,7 +1776,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1358,8 +1785,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1367,7 +1805,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1376,7 +1814,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1513,7 +1951,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1522,7 +1960,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1531,7 +1969,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1540,7 +1978,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1549,7 +1987,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1558,7 +2016,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1567,8 +2025,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1576,7 +2045,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1585,7 +2054,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1741,7 +2210,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1750,7 +2219,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1759,7 +2228,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1768,7 +2237,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1777,7 +2246,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1786,7 +2275,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1795,8 +2284,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1804,7 +2304,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -1813,7 +2313,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1936,7 +2436,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1945,7 +2445,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1954,7 +2454,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1963,7 +2463,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1972,7 +2472,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1981,7 +2501,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1990,8 +2510,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1999,7 +2530,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2008,7 +2539,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2165,7 +2696,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2174,7 +2705,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2183,7 +2714,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2192,7 +2723,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2201,7 +2732,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2210,7 +2761,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2219,8 +2770,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2228,7 +2790,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2237,7 +2799,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2348,7 +2910,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2357,7 +2919,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2366,7 +2928,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2375,7 +2937,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2384,7 +2946,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2393,7 +2975,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2402,8 +2984,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2411,7 +3004,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2420,7 +3013,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2486,7 +3079,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2495,7 +3088,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2504,7 +3097,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2513,7 +3106,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2522,7 +3115,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2531,7 +3144,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2540,8 +3153,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2549,7 +3173,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2558,7 +3182,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2646,7 +3270,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2655,7 +3279,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2664,7 +3288,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2673,7 +3297,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2682,7 +3306,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2691,7 +3335,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2700,8 +3344,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2709,7 +3364,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2718,7 +3373,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2793,7 +3448,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2802,7 +3457,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2811,7 +3466,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2820,7 +3475,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2829,7 +3484,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2838,7 +3513,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2847,8 +3522,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2856,7 +3542,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -2865,7 +3551,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -2939,7 +3625,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2948,7 +3634,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2957,7 +3643,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2966,7 +3652,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2975,7 +3661,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2984,7 +3690,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -2993,8 +3699,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3002,7 +3719,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3011,7 +3728,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3087,7 +3804,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3096,7 +3813,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3105,7 +3822,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3114,7 +3831,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3123,7 +3840,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3132,7 +3869,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3141,8 +3878,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3150,7 +3898,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3159,7 +3907,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3221,7 +3969,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3230,7 +3978,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3239,7 +3987,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3248,7 +3996,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3257,7 +4005,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3266,7 +4034,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3275,8 +4043,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3284,7 +4063,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3293,7 +4072,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3372,7 +4151,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3381,7 +4160,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3390,7 +4169,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3399,7 +4178,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3408,7 +4187,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3417,7 +4216,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3426,8 +4225,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3435,7 +4245,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3444,7 +4254,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3510,7 +4320,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3519,7 +4329,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3528,7 +4338,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3537,7 +4347,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3546,7 +4356,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3555,7 +4385,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3564,8 +4394,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3573,7 +4414,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3582,7 +4423,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3650,7 +4491,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3659,7 +4500,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3668,7 +4509,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3677,7 +4518,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3686,7 +4527,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3695,7 +4556,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3704,8 +4565,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3713,7 +4585,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3722,7 +4594,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3789,7 +4661,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3798,7 +4670,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3807,7 +4679,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3816,7 +4688,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3825,7 +4697,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3834,7 +4726,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3843,8 +4735,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3852,7 +4755,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3861,7 +4764,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -3917,7 +4820,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3926,7 +4829,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3935,7 +4838,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3944,7 +4847,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3953,7 +4856,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3962,7 +4885,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3971,8 +4894,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3980,7 +4914,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -3989,7 +4923,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4044,7 +4978,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4053,7 +4987,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4062,7 +4996,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4071,7 +5005,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4080,7 +5014,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4089,7 +5043,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4098,8 +5052,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4107,7 +5072,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4116,7 +5081,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4168,7 +5133,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4177,7 +5142,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4186,7 +5151,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4195,7 +5160,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4204,7 +5169,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4213,7 +5198,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4222,8 +5207,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4231,7 +5227,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4240,7 +5236,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4335,7 +5331,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4344,7 +5340,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4353,7 +5349,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4362,7 +5358,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4371,7 +5367,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4380,7 +5396,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4389,8 +5405,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4398,7 +5425,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4407,7 +5434,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4491,7 +5518,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4500,7 +5527,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4509,7 +5536,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4518,7 +5545,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4527,7 +5554,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4536,7 +5583,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4545,8 +5592,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4554,7 +5612,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4563,7 +5621,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4639,7 +5697,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4648,7 +5706,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4657,7 +5715,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4666,7 +5724,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4675,7 +5733,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4684,7 +5762,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4693,8 +5771,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4702,7 +5791,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4711,7 +5800,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4767,7 +5856,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4776,7 +5865,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4785,7 +5874,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4794,7 +5883,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4803,7 +5892,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4812,7 +5921,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4821,8 +5930,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4830,7 +5950,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4839,7 +5959,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4900,7 +6020,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4909,7 +6029,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4918,7 +6038,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4927,7 +6047,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4936,7 +6056,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4945,7 +6085,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4954,8 +6094,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4963,7 +6114,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -4972,7 +6123,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5028,7 +6179,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5037,7 +6188,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5046,7 +6197,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5055,7 +6206,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5064,7 +6215,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5073,7 +6244,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5082,8 +6253,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5091,7 +6273,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5100,7 +6282,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5149,7 +6331,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5158,7 +6340,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5167,7 +6349,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5176,7 +6358,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5185,7 +6367,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5194,7 +6396,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5203,8 +6405,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5212,7 +6425,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5221,7 +6434,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5296,7 +6509,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5305,7 +6518,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5314,7 +6527,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5323,7 +6536,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5332,7 +6545,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5341,7 +6574,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5350,8 +6583,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5359,7 +6603,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5368,7 +6612,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5433,7 +6677,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5442,7 +6686,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5451,7 +6695,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5460,7 +6704,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5469,7 +6713,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5478,7 +6742,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5487,8 +6751,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5496,7 +6771,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5505,7 +6780,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5570,7 +6845,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5579,7 +6854,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5588,7 +6863,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5597,7 +6872,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5606,7 +6881,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5615,7 +6910,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5624,8 +6919,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5633,7 +6939,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5642,7 +6948,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5705,7 +7011,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5714,7 +7020,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5723,7 +7029,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5732,7 +7038,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5741,7 +7047,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5750,7 +7076,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5759,8 +7085,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5768,7 +7105,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5777,7 +7114,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5830,7 +7167,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5839,7 +7176,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5848,7 +7185,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5857,7 +7194,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5866,7 +7203,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5875,7 +7232,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5884,8 +7241,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5893,7 +7261,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -5902,7 +7270,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5989,7 +7357,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5998,7 +7366,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6007,7 +7375,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6016,7 +7384,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6025,7 +7393,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6034,7 +7422,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -6043,8 +7431,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6052,7 +7451,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -6061,7 +7460,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -6141,7 +7540,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6150,7 +7549,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6159,7 +7558,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6168,7 +7567,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6177,7 +7576,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6186,7 +7605,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -6195,8 +7614,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6204,7 +7634,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -6213,7 +7643,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -6402,7 +7832,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6411,7 +7841,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6420,7 +7850,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6429,7 +7859,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6438,7 +7868,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6447,7 +7897,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -6456,8 +7906,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6465,7 +7926,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -6474,7 +7935,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -6658,7 +8119,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6667,7 +8128,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6676,7 +8137,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6685,7 +8146,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6694,7 +8155,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6703,7 +8184,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -6712,8 +8193,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6721,7 +8213,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -6730,7 +8222,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -6820,7 +8312,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6829,7 +8321,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6838,7 +8330,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6847,7 +8339,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6856,7 +8348,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6865,7 +8377,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -6874,8 +8386,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6883,7 +8406,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -6892,7 +8415,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7064,7 +8587,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7073,7 +8596,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7082,7 +8605,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7091,7 +8614,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7100,7 +8623,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7109,7 +8652,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7118,8 +8661,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7127,7 +8681,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -7136,7 +8690,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7309,7 +8863,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7318,7 +8872,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7327,7 +8881,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7336,7 +8890,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7345,7 +8899,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7354,7 +8928,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7363,8 +8937,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7372,7 +8957,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -7381,7 +8966,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7541,7 +9126,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7550,7 +9135,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7559,7 +9144,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7568,7 +9153,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7577,7 +9162,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7586,7 +9191,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7595,8 +9200,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7604,7 +9220,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -7613,7 +9229,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7786,7 +9402,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7795,7 +9411,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7804,7 +9420,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7813,7 +9429,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7822,7 +9438,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7831,7 +9467,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7840,8 +9476,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7849,7 +9496,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -7858,7 +9505,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7932,7 +9579,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -7941,7 +9588,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7950,7 +9597,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7959,7 +9606,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -7968,7 +9615,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7977,7 +9644,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -7986,8 +9653,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7995,7 +9673,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -8004,7 +9682,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -8189,7 +9867,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8198,7 +9876,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8207,7 +9885,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8216,7 +9894,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8225,7 +9903,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8234,7 +9932,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -8243,8 +9941,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8252,7 +9961,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -8261,7 +9970,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -8458,7 +10167,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8467,7 +10176,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8476,7 +10185,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8485,7 +10194,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8494,7 +10203,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8503,7 +10232,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -8512,8 +10241,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8521,7 +10261,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -8530,7 +10270,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -8639,7 +10379,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8648,7 +10388,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8657,7 +10397,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8666,7 +10406,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8675,7 +10415,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8684,7 +10444,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -8693,8 +10453,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8702,7 +10473,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -8711,7 +10482,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -8877,7 +10648,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8886,7 +10657,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8895,7 +10666,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8904,7 +10675,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -8913,7 +10684,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8922,7 +10713,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -8931,8 +10722,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8940,7 +10742,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -8949,7 +10751,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -9134,7 +10936,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9143,7 +10945,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9152,7 +10954,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9161,7 +10963,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9170,7 +10972,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9179,7 +11001,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9188,8 +11010,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9197,7 +11030,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -9206,7 +11039,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -9360,7 +11193,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9369,7 +11202,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9378,7 +11211,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9387,7 +11220,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9396,7 +11229,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9405,7 +11258,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9414,8 +11267,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9423,7 +11287,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -9432,7 +11296,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -9599,7 +11463,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9608,7 +11472,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9617,7 +11481,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9626,7 +11490,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9635,7 +11499,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9644,7 +11528,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9653,8 +11537,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9662,7 +11557,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -9671,7 +11566,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -9745,7 +11640,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9754,7 +11649,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9763,7 +11658,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9772,7 +11667,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9781,7 +11676,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9790,7 +11705,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9799,8 +11714,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9808,7 +11734,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -9817,7 +11743,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -9917,7 +11843,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9926,7 +11852,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9935,7 +11861,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9944,7 +11870,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -9953,7 +11879,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9962,7 +11908,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -9971,8 +11917,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9980,7 +11937,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -9989,7 +11946,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -10077,7 +12034,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -10086,7 +12043,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10095,7 +12052,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10104,7 +12061,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -10113,7 +12070,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10122,7 +12099,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -10131,8 +12108,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10140,7 +12128,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -10149,7 +12137,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;

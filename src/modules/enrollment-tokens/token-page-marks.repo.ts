@@ -26,14 +26,14 @@ import type { TokenFilter, TokenSortField } from './token.repo.ts';
 export const DEEP_PAGE_OFFSET = 1000;
 
 /**
- * Sorts whose order depends on the tokens alone. The state sort reads the clock (a PENDING token
- * turns EXPIRED without a write) and the email sort reads users, whose changes the version does
- * not count: those pages keep walking the offset. All these columns are NOT NULL.
+ * Sorts whose order depends on the tokens alone. The state and updatedAt sorts read the clock (a
+ * PENDING token turns EXPIRED, and shows expireAt as its updatedAt, without a write) and the
+ * email sort reads users, whose changes the version does not count: those pages keep walking
+ * the offset. All these columns are NOT NULL.
  */
-type MarkedSort = Exclude<TokenSortField, 'state' | 'mdmUser.email'>;
+type MarkedSort = Exclude<TokenSortField, 'state' | 'updatedAt' | 'mdmUser.email'>;
 const MARKED_COLUMNS: Record<MarkedSort, AnyColumn> = {
   createdAt: enrollmentTokens.createdAt,
-  updatedAt: enrollmentTokens.updatedAt,
   expireAt: enrollmentTokens.expireAt,
   displayName: enrollmentTokens.displayName,
   type: enrollmentTokens.type,

@@ -14,6 +14,14 @@ export function effectiveState(stored: TokenState, expireAt: Date, now: Date): T
   return stored;
 }
 
+/**
+ * The updatedAt a reader sees: a token that expired unswept reads as if the sweep had run at
+ * expireAt, which is what the sweep then stores (token.repo.ts sweepExpiredTokens).
+ */
+export function shownUpdatedAt(stored: TokenState, updatedAt: Date, expireAt: Date, now: Date): Date {
+  return stored !== effectiveState(stored, expireAt, now) ? expireAt : updatedAt;
+}
+
 /** Stored PENDING, expired or not: what the partial indexes on state = 'PENDING' cover. */
 export const storedPending = sql`${enrollmentTokens.state} = 'PENDING'`;
 
@@ -27,6 +35,8 @@ export function stateSql(now: Date | SQL) {
   return {
     /** The state as a reader sees it: what the list sorts by. */
     effective: sql<TokenState>`(case when ${expiredUnswept} then 'EXPIRED' else ${enrollmentTokens.state} end)`,
+    /** updatedAt as a reader sees it (shownUpdatedAt): what the list sorts by. */
+    updatedAt: sql<Date>`(case when ${expiredUnswept} then ${enrollmentTokens.expireAt} else ${enrollmentTokens.updatedAt} end)`,
     /** PENDING and not yet expired: can still enroll a device, and counts against the plan's cap. */
     open: and(storedPending, gt(enrollmentTokens.expireAt, now))!,
     /** Stored PENDING but past expireAt: what the sweep stores as EXPIRED. */

@@ -88,12 +88,14 @@ function buildListStatements(db: Executor, filter: TokenFilter, sort: SortSpec<T
   if (filter.policyId) conditions.push(sql`${enrollmentTokens.policyIds} @> array[${p('policy')}]::text[]`);
   const where = and(...conditions);
   const dir = sort.direction === 'asc' ? asc : desc;
+  const shown = stateSql(sql`${p('now')}::timestamptz`);
+  // The state and updatedAt sorts are by what the token shows, which the clock changes.
   const orderColumn: Record<TokenSortField, SQL | AnyColumn> = {
     createdAt: enrollmentTokens.createdAt,
-    updatedAt: enrollmentTokens.updatedAt,
+    updatedAt: shown.updatedAt,
     expireAt: enrollmentTokens.expireAt,
     displayName: enrollmentTokens.displayName,
-    state: stateSql(sql`${p('now')}::timestamptz`).effective,
+    state: shown.effective,
     type: enrollmentTokens.type,
     subType: enrollmentTokens.subType,
     'mdmUser.email': mdmUsers.email,

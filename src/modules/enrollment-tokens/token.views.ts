@@ -7,7 +7,7 @@ import { toPolicyView } from '../policies/policies.views.ts';
 import type { PolicyCache } from '../policies/policy-cache.ts';
 import type { TokenEventRecord } from './token-events.repo.ts';
 import { createTokenReferencesRepo, type EnterpriseRecord, type PolicyRecord, type VppLocationRecord } from './token-references.repo.ts';
-import { effectiveState } from './token-state.ts';
+import { effectiveState, shownUpdatedAt } from './token-state.ts';
 import type { AdmToken, TokenEvent, WinToken } from './token.schemas.ts';
 import type { EmailSummaryRow, TokenRecord, TokenRow } from './token.repo.ts';
 
@@ -97,8 +97,7 @@ function emailSummary(row: EmailSummaryRow | null) {
 /** Renders a stored token in its platform's shape: exactly the keys the seed pages print. */
 export function toTokenView(platform: Platform, { token, userEmail, email }: TokenRow, ctx: TokenViewContext): TokenView {
   const state = effectiveState(token.state, token.expireAt, ctx.now);
-  // A token that expired unswept reads as if the sweep had run at expireAt.
-  const updatedAt = state === 'EXPIRED' && token.state === 'PENDING' ? token.expireAt : token.updatedAt;
+  const updatedAt = shownUpdatedAt(token.state, token.updatedAt, token.expireAt, ctx.now);
   const user = { id: token.mdmUserId, email: userEmail ?? '' };
   // Deleted policies are embedded too: the token was made with them.
   const winPolicy = (id: string) => {

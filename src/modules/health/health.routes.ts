@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.ts';
+import { errorResponse } from '../../lib/schemas.ts';
 
 const Health = Type.Object({ status: Type.Literal(true), data: Type.Object({ ok: Type.Boolean() }) });
 
@@ -16,7 +17,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ping: () => Promise<void>
       schema: {
         tags: ['Operations'],
         summary: 'The database answers (503 otherwise)',
-        response: { 200: Health, 503: Type.Ref('ErrorEnvelope') },
+        response: { 200: Health, 503: errorResponse(503) },
       },
     },
     async () => {

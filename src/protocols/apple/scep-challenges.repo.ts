@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { appleScepChallenges, enrollmentTokens } from '../../db/schema.ts';
+import { stateSql } from '../../modules/enrollment-tokens/token-state.ts';
 
 export type ScepChallengeRecord = typeof appleScepChallenges.$inferSelect;
 
@@ -38,7 +39,7 @@ export function createScepChallengesRepo(db: Executor) {
       const [row] = await db
         .select({ id: enrollmentTokens.id })
         .from(enrollmentTokens)
-        .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId), eq(enrollmentTokens.state, 'PENDING'), gt(enrollmentTokens.expireAt, now)));
+        .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId), stateSql(now).open));
       return row !== undefined;
     },
   };
