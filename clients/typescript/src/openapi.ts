@@ -12215,7 +12215,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -12224,7 +12224,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -12233,7 +12233,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The key lacks the permission (4003) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12242,7 +12242,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -12251,7 +12251,27 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -12260,7 +12280,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -12269,8 +12289,19 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
                 429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12278,7 +12309,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Internal error (1000); the body carries no internals */
                 500: {
                     headers: {
                         [name: string]: unknown;
@@ -12287,7 +12318,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorEnvelope"];
                     };
                 };
-                /** @description Default Response */
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
                 503: {
                     headers: {
                         [name: string]: unknown;
