@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import { createCredentialCheck } from '../../src/auth/credential-check.ts';
 import type { Config } from '../../src/config.ts';
 import { createContainer } from '../../src/container.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -107,6 +108,22 @@ describe('a valid key is never refused because its address sent bad ones', () =>
 });
 
 describe('bad keys cost no unbounded database reads', () => {
+  test('a check is its exact text: every other character in any place fails, the low bits of the last one too', () => {
+    const check = createCredentialCheck(() => randomBytes(32));
+    const body = randomBytes(32).toString('base64url');
+    const sealed = check.seal('api-key', body);
+    assert.ok(check.verify('api-key', body, sealed));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (let at = 0; at < sealed.length; at++) {
+      for (const c of alphabet) {
+        if (c === sealed[at]) continue;
+        const altered = sealed.slice(0, at) + c + sealed.slice(at + 1);
+        assert.equal(check.verify('api-key', body, altered), false, `${altered} (place ${at})`);
+      }
+    }
+    assert.equal(check.verify('console-session', body, sealed), false, 'another purpose');
+  });
+
   test('a key with a made-up or altered check is refused without a lookup; guesses of the old shape are looked up only within the budget', async () => {
     const { app, selects } = await countingApp({ rateLimitUnauthenticatedPerMinute: 10 });
     const remoteAddress = address();
