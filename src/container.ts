@@ -58,7 +58,7 @@ const silent = { warn: () => {}, error: () => {}, info: () => {} };
 /** The one place where services are wired from the external systems they use. */
 export function createContainer(deps: ContainerDeps) {
   const { database, clock, config } = deps;
-  const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
+  const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom, config.mailConcurrency) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
   // Token views embed policies from a cache that server processes keep while they hear policy changes.
   const policyCache = createPolicyCache({ database });
   // Which webhook endpoints want an organization's events, kept the same way (most have none).
@@ -85,6 +85,8 @@ export function createContainer(deps: ContainerDeps) {
     tokens: { read: tokens.forRecipient, recordDelivery: tokenLifecycle.recordDelivery },
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
+    leaseMs: config.outboxLeaseMs,
+    concurrency: config.mailConcurrency,
   });
   // Loaded on first use, once: commands that never touch a secret need no server key.
   let loadedKey = deps.secretKey;
@@ -106,6 +108,8 @@ export function createContainer(deps: ContainerDeps) {
     }),
     maxAttempts: config.webhookMaxAttempts,
     retryBaseMs: config.webhookRetryBaseMs,
+    leaseMs: config.outboxLeaseMs,
+    concurrency: config.webhookConcurrency,
     onAttempt: metrics.webhookAttempt,
   });
   const auth = createAuthenticator({ database, clock });

@@ -20,10 +20,20 @@ export interface TestSmtpServer {
   stop(): Promise<void>;
 }
 
-export async function createTestSmtpServer(port?: number): Promise<TestSmtpServer> {
+export interface TestSmtpOptions {
+  /**
+   * Time the server takes over each message before it answers (a slow relay). A message counts
+   * as received when the server accepts it (its 250): one whose client went away before that
+   * was never accepted, as the client never learnt it was.
+   */
+  delayMs?: number;
+}
+
+export async function createTestSmtpServer(port?: number, options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const chosen = port ?? (await freePort());
   const received: ParsedMail[] = [];
   let server: SMTPServer | undefined;
+  const closed = new Set<string>();
   return {
     port: chosen,
     url: `smtp://127.0.0.1:${chosen}`,
@@ -33,9 +43,14 @@ export async function createTestSmtpServer(port?: number): Promise<TestSmtpServe
         authOptional: true,
         disabledCommands: ['STARTTLS'],
         logger: false,
-        onData(stream, _session, callback) {
+        onClose(session) {
+          closed.add(session.id);
+        },
+        onData(stream, session, callback) {
           simpleParser(stream)
-            .then((mail) => {
+            .then(async (mail) => {
+              if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+              if (closed.has(session.id)) return callback(new Error('the client went away'));
               received.push(mail);
               callback();
             })
