@@ -69,6 +69,8 @@ interface Held<R> {
   row: R;
   lease: Lease;
   lost: boolean;
+  /** When the database last confirmed the lease (the claim, a renewal), by this sender's clock. */
+  confirmedAt: number;
 }
 
 /**
@@ -92,7 +94,8 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
   async function claim(limit: number): Promise<R[]> {
     const token = newLeaseToken();
     const rows = (await claimDue(db, queue, clock.now(), limit, token, leaseMs)) as unknown as R[];
-    for (const row of rows) held.set(keyOf(row), { row, lease: { organizationId: row.organizationId, id: row.id, token }, lost: false });
+    const confirmedAt = clock.now().getTime();
+    for (const row of rows) held.set(keyOf(row), { row, lease: { organizationId: row.organizationId, id: row.id, token }, lost: false, confirmedAt });
     heartbeatWhileHeld();
     return rows;
   }
@@ -103,8 +106,12 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
     if (current.length === 0 || renewing) return;
     renewing = true;
     try {
+      const renewedAt = clock.now().getTime();
       const kept = await renewLeases(db, queue, current.map((h) => h.lease), leaseEnd());
-      for (const h of current) if (!kept.has(keyOf(h.row)) && held.get(keyOf(h.row)) === h) h.lost = true;
+      for (const h of current) {
+        if (kept.has(keyOf(h.row))) h.confirmedAt = renewedAt;
+        else if (held.get(keyOf(h.row)) === h) h.lost = true;
+      }
     } catch (error) {
       log.warn({ err: error }, `${name} outbox lease renewal failed`);
     } finally {
@@ -137,8 +144,12 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
     try {
       const stillHeld = async (): Promise<boolean> => {
         if (entry.lost) return false;
+        // Confirmed a moment ago (most sends start right after their claim): no other claim can
+        // have taken it since, short of clocks apart by most of a lease.
+        if (clock.now().getTime() - entry.confirmedAt < leaseMs / 4) return true;
         const kept = await renewLeases(db, queue, [entry.lease], leaseEnd());
         entry.lost = !kept.has(keyOf(row));
+        if (!entry.lost) entry.confirmedAt = clock.now().getTime();
         return !entry.lost;
       };
       const result = await options.attempt(row, stillHeld);

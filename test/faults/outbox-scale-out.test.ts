@@ -10,7 +10,8 @@ import { demoKey, http, killHard, report, requirePostgres, rows, seconds, sleep,
 /**
  * Issue 27: every email and webhook sent once with several servers. Three server processes on
  * one PostgreSQL, an SMTP server and a webhook receiver on loopback that each take 250 ms per
- * message. For each outbox: a first bulk delivered, then ANALYZE (the statistics of an empty
+ * message (the SMTP server checking the recipient, the receiver before it answers; what either
+ * has of a message whose sender died before the answer does not count as accepted). For each outbox: a first bulk delivered, then ANALYZE (the statistics of an empty
  * queue, which made one claim take thousands of rows); a bulk of 3,000 that must arrive exactly
  * once each; another during which the busiest sender is SIGKILLed: none lost, at most one
  * duplicate, everything delivered within 30 s of the kill.

@@ -61,8 +61,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         return;
       }
       const respond = () => {
-        // A sender that went away while the receiver worked never learnt of the answer.
-        if (req.socket.destroyed) return;
+        // A sender that went away while the receiver worked (its end of the connection closed or
+        // reset) never learns of the answer: nothing was accepted.
+        if (req.socket.destroyed || req.socket.readableEnded) return;
         if (answer.status >= 200 && answer.status < 300) receiver.accepted.push(request);
         res.writeHead(answer.status, { 'content-type': 'text/plain' });
         res.end(answer.body ?? '');
@@ -74,6 +75,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   server.on('connection', (socket) => {
     receiver.connections++;
     sockets.add(socket);
+    // A sender killed mid-request resets its connections.
+    socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
