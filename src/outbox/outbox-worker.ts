@@ -192,8 +192,8 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
 
   /**
    * Keeps up to `concurrency` attempts in flight: claims as many rows as slots are free, again
-   * whenever one frees while the last claim found all it asked for; once the queue is drained,
-   * again on wake() or after pollMs.
+   * once a quarter of the slots freed while the last claim found all it asked for; once the
+   * queue is drained, again on wake() or after pollMs.
    */
   async function loop(pollMs: number): Promise<void> {
     const minClaim = Math.max(1, Math.ceil(concurrency / 4));
