@@ -38,6 +38,8 @@ const env = () => ({
   SMTP_URL: smtp.url,
   MAIL_CONCURRENCY: String(CONCURRENCY),
   WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+  // A connection for each send in flight, so no settlement waits behind another outbox's work.
+  DATABASE_POOL_SIZE: String(CONCURRENCY + 8),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 });
 
