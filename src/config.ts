@@ -32,6 +32,13 @@ export interface Config {
   mailMaxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   mailRetryBaseMs: number;
+  /** Messages one process sends at once (and SMTP sessions it keeps open). */
+  mailConcurrency: number;
+  /**
+   * How long a claimed outbox row (an email, a webhook delivery) stays with its process unless
+   * renewed; live processes renew every third of it, so this is how soon a dead one's rows move on.
+   */
+  outboxLeaseMs: number;
   /** Seconds after a token's last email before `send-email` may send another; 0: no cooldown. */
   emailResendCooldownSeconds: number;
   /** Enrollment emails an organization may queue per UTC day; 0: no cap. */
@@ -93,6 +100,8 @@ export interface Config {
   webhookMaxAttempts: number;
   /** First webhook retry delay; each later one doubles, up to an hour. */
   webhookRetryBaseMs: number;
+  /** Webhook requests one process has in flight at once. */
+  webhookConcurrency: number;
   /** Bearer token /metrics requires; undefined leaves /metrics open. */
   metricsToken: string | undefined;
 }
@@ -286,6 +295,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM === undefined || env.MAIL_FROM === '' ? 'Openroll <no-reply@openroll.localhost>' : env.MAIL_FROM,
     mailMaxAttempts: integer(env, 'MAIL_MAX_ATTEMPTS', 8, 1, 100),
     mailRetryBaseMs: integer(env, 'MAIL_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    mailConcurrency: integer(env, 'MAIL_CONCURRENCY', 5, 1, 100),
+    outboxLeaseMs: integer(env, 'OUTBOX_LEASE_SECONDS', 10, 2, 600) * 1000,
     emailResendCooldownSeconds: integer(env, 'EMAIL_RESEND_COOLDOWN_SECONDS', 300, 0, 86_400),
     emailDailyCapPerOrganization: integer(env, 'EMAIL_DAILY_CAP_PER_ORGANIZATION', 20_000, 0, 100_000_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
@@ -301,7 +312,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-function integrations(env: Env): Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'metricsToken'> {
+function integrations(
+  env: Env,
+): Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'webhookConcurrency' | 'metricsToken'> {
   const metricsToken = env.METRICS_TOKEN === undefined || env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
   // A bearer secret: short ones are guessable, and characters outside visible ASCII cannot travel in a header.
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
@@ -313,6 +326,7 @@ function integrations(env: Env): Pick<Config, 'webhookAllowPrivateNetworks' | 'w
     webhookMaxResponseBytes: integer(env, 'WEBHOOK_MAX_RESPONSE_BYTES', 65_536, 0, 10_485_760),
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    webhookConcurrency: integer(env, 'WEBHOOK_CONCURRENCY', 8, 1, 200),
     metricsToken,
   };
 }

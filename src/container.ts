@@ -59,7 +59,7 @@ const silent = { warn: () => {}, error: () => {}, info: () => {} };
 /** The one place where services are wired from the external systems they use. */
 export function createContainer(deps: ContainerDeps) {
   const { database, clock, config } = deps;
-  const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
+  const mailer = deps.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom, config.mailConcurrency) : createCaptureMailer(database, config.mailFrom, () => clock.now()));
   // Token views embed policies from a cache that server processes keep while they hear policy changes.
   const policyCache = createPolicyCache({ database });
   // Which webhook endpoints want an organization's events, kept the same way (most have none).
@@ -86,6 +86,8 @@ export function createContainer(deps: ContainerDeps) {
     tokens: { read: tokens.forRecipient, recordDelivery: tokenLifecycle.recordDelivery },
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
+    leaseMs: config.outboxLeaseMs,
+    concurrency: config.mailConcurrency,
   });
   // Loaded on first use, once: commands that never touch a secret need no server key.
   let loadedKey = deps.secretKey;
@@ -107,6 +109,8 @@ export function createContainer(deps: ContainerDeps) {
     }),
     maxAttempts: config.webhookMaxAttempts,
     retryBaseMs: config.webhookRetryBaseMs,
+    leaseMs: config.outboxLeaseMs,
+    concurrency: config.webhookConcurrency,
     onAttempt: metrics.webhookAttempt,
   });
   // Minted keys and session cookies carry a check made with the server key, verified before any lookup.

@@ -36,7 +36,10 @@ const ALLOWED: Record<string, string[]> = {
   limits: ['db', 'errors.ts'],
   // db: the statement-timeout plugin maps the database's own timeout error to 503 3004.
   plugins: ['auth', 'lib', 'db', 'limits', 'errors.ts', 'permissions.ts', 'config.ts'],
-  mail: ['db', 'lib', 'platforms'],
+  // outbox: the one polling worker (claim, lease, heartbeat, retry, settle) under every outbox
+  // (issue 27); it knows tables and the clock, nothing of what is sent.
+  outbox: ['db', 'lib'],
+  mail: ['db', 'lib', 'platforms', 'outbox'],
   // protocols: a Windows token's page links to the discovery URL the Windows protocol serves.
   // limits: the page's wrong-link limit counts per client address in the shared counters.
   'enroll-page': ['mail', 'lib', 'limits', 'platforms', 'protocols'],

@@ -136,7 +136,7 @@ function insertStatement<T extends PgTable>(table: T, chunk: readonly T['$inferI
 }
 
 /** A raw RETURNING row mapped as Drizzle maps its own results (column names to keys, driver values to JS). */
-function fromDriver<T extends PgTable>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
+export function fromDriver<T extends PgTable>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(getTableColumns(table))) {
     const value = raw[column.name];

@@ -236,6 +236,11 @@ export const emailOutbox = pgTable(
     nextAttemptAt: ts('next_attempt_at').notNull(),
     lastError: text('last_error'),
     messageId: text('message_id'),
+    /**
+     * Who holds the message while it is pending and its lease (next_attempt_at) runs: a token
+     * per claim (src/outbox/outbox-queue.ts), which every later write of the holder checks.
+     */
+    leaseToken: text('lease_token'),
     sentAt: ts('sent_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -550,6 +555,8 @@ export const webhookDeliveries = pgTable(
     lastAttemptAt: ts('last_attempt_at'),
     responseStatus: integer('response_status'),
     lastError: text('last_error'),
+    /** The claim that holds the delivery, as on email_outbox. */
+    leaseToken: text('lease_token'),
     deliveredAt: ts('delivered_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -557,7 +564,9 @@ export const webhookDeliveries = pgTable(
   (t) => [
     primaryKey({ columns: [t.organizationId, t.id] }),
     index('webhook_deliveries_org_endpoint_idx').on(t.organizationId, t.endpointId, t.seq),
-    index('webhook_deliveries_due_idx').on(t.organizationId, t.nextAttemptAt).where(sql`status = 'pending'`),
+    // The claim's walk over every organization's due deliveries, in its order (migrations/0017):
+    // led by the organization, it was also the planner's pick for the per-token chain check.
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt, t.seq).where(sql`status = 'pending'`),
     index('webhook_deliveries_chain_idx').on(t.organizationId, t.endpointId, t.tokenId, t.seq).where(sql`status = 'pending'`),
     index('webhook_deliveries_failed_idx').on(t.organizationId).where(sql`status = 'failed'`),
   ],

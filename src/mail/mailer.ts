@@ -22,14 +22,12 @@ export interface Mailer {
   close(): void;
 }
 
-/** Sessions kept open to the SMTP server: as many as the outbox sends at once. */
-const SMTP_CONNECTIONS = 5;
-
-export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
-  // A session per message capped a bulk at SMTP_CONNECTIONS / (connect + greeting): servers
+/** `connections`: sessions kept open to the SMTP server, as many as the outbox sends at once (MAIL_CONCURRENCY). */
+export function createSmtpMailer(smtpUrl: string, from: string, connections = 5): Mailer {
+  // A session per message capped a bulk at `connections` / (connect + greeting): servers
   // that pause before greeting (postscreen, smtp-server's early-talker check) held 10,000
   // emails to ~40 a second. Pooled sessions are reused, and closed once idle for a moment.
-  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, idleTimeout: 1_000 });
+  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: connections, idleTimeout: 1_000 });
   const target = new URL(smtpUrl);
   return {
     kind: 'smtp',

@@ -1,39 +1,35 @@
-import type { FastifyBaseLogger } from 'fastify';
-import type { Database } from '../db/client.ts';
+import type { Database, Executor } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
+import { createOutboxWorker, type Settlement, type WorkerReport } from '../outbox/outbox-worker.ts';
 import { renderEnrollmentEmail } from './enrollment-email.ts';
 import type { Mailer } from './mailer.ts';
-import { claimDueMessages, finishMessage, type OutboxRecord } from './outbox.repo.ts';
-import type { ReadRecipientToken, RecordDelivery } from './recipient-token.ts';
+import { emailQueue, settleMessage, type OutboxRecord } from './outbox.repo.ts';
+import type { DeliveryEvent, ReadRecipientToken, RecordDelivery } from './recipient-token.ts';
 
 export interface OutboxSenderOptions {
   database: Database;
   clock: Clock;
   mailer: Mailer;
-  log: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** The token module's face for mail, handed in by container.ts. */
   tokens: { read: ReadRecipientToken; recordDelivery: RecordDelivery };
   maxAttempts: number;
   retryBaseMs: number;
-  batch?: number;
-  /** How long a claimed message stays with this sender before another may retry it. */
+  /** How long a claimed message stays with this sender unless renewed (src/outbox/). */
   leaseMs?: number;
-  /** Sends in flight at once. */
+  /** Sends in flight at once: also the most messages this sender holds. */
   concurrency?: number;
 }
 
 export interface DeliveryReport {
+  claimed: number;
   sent: number;
   retried: number;
   failed: number;
   cancelled: number;
-}
-
-const MAX_RETRY_DELAY_MS = 3_600_000;
-
-/** Exponential backoff: base, 2×base, 4×base, ... capped at an hour. */
-export function retryDelay(attempts: number, baseMs: number): number {
-  return Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  /** Messages another sender took over (their lease ran out): not sent by this one, or sent by both. */
+  lost: number;
+  errors: number;
 }
 
 /** Message ids are fixed per outbox row: a resend after a crash carries the same id. */
@@ -47,122 +43,89 @@ function describe(error: unknown): string {
   return text.replace(/\s+/g, ' ').slice(0, 300);
 }
 
+/** What an attempt leaves for the trail: the token's state when its message is cancelled. */
+interface MailDetail {
+  state?: string;
+}
+
 /**
- * Delivers the outbox after commit: claims due messages, renders each from its token at send
- * time (a revoked or expired token's message is cancelled instead), and records every outcome
- * on the message and in the token's audit trail.
+ * Delivers the outbox after commit through the shared worker (src/outbox/): renders each message
+ * from its token at send time (a revoked or expired token's message is cancelled instead), and
+ * records every outcome on the message and in the token's audit trail in one transaction.
  */
 export function createOutboxSender(options: OutboxSenderOptions) {
-  const { database, clock, mailer, log } = options;
-  const db = database.db;
-  const batch = options.batch ?? 50;
-  const leaseMs = options.leaseMs ?? 120_000;
-  const concurrency = options.concurrency ?? 5;
+  const { mailer, log } = options;
+  const record = options.tokens.recordDelivery;
 
-  async function deliver(message: OutboxRecord, report: DeliveryReport): Promise<void> {
-    const org = message.organizationId;
-    const record = options.tokens.recordDelivery;
-    const token = await options.tokens.read({ organizationId: org, tokenId: message.tokenId });
-    const state = token?.state ?? 'DELETED';
-    if (!token || state !== 'PENDING') {
-      const now = clock.now();
-      await finishMessage(db, org, message.id, { status: 'cancelled', lastError: `token is ${state}`, updatedAt: now });
-      await record(org, { tokenId: message.tokenId, type: 'email.cancelled', at: now, changes: { emailId: message.id, state } });
-      report.cancelled++;
-      return;
-    }
-    const rendered = renderEnrollmentEmail({
-      language: token.language,
-      platform: token.platform,
-      organizationName: token.organizationName,
-      displayName: token.displayName,
-      recipient: message.recipient,
-      link: token.link,
-      code: token.enrollCode,
-      expireAt: token.expireAt,
-      emailText: token.emailText,
-    });
-    const messageId = messageIdFor(message.id);
-    try {
-      await mailer.send({ messageId, organizationId: org, outboxId: message.id, to: message.recipient, ...rendered });
-    } catch (error) {
-      const lastError = describe(error);
-      const done = clock.now();
-      if (message.attempts >= options.maxAttempts) {
-        await finishMessage(db, org, message.id, { status: 'failed', lastError, updatedAt: done });
-        await record(org, { tokenId: token.tokenId, type: 'email.failed', at: done, changes: { emailId: message.id, attempts: message.attempts, error: lastError } });
-        report.failed++;
-      } else {
-        const nextAttemptAt = new Date(done.getTime() + retryDelay(message.attempts, options.retryBaseMs));
-        await finishMessage(db, org, message.id, { lastError, nextAttemptAt, updatedAt: done });
-        report.retried++;
-      }
-      log.warn({ emailId: message.id, attempts: message.attempts, error: lastError }, 'email delivery failed');
-      return;
-    }
-    const sentAt = clock.now();
-    await finishMessage(db, org, message.id, { status: 'sent', sentAt, messageId, lastError: null, updatedAt: sentAt });
-    await record(org, { tokenId: token.tokenId, type: 'email.sent', at: sentAt, changes: { emailId: message.id, attempts: message.attempts } });
-    report.sent++;
+  const trailEvent = (message: OutboxRecord, s: Settlement<MailDetail>): DeliveryEvent | undefined => {
+    const emailId = message.id;
+    const tokenId = message.tokenId;
+    if (s.state === 'done') return { tokenId, type: 'email.sent', at: s.at, changes: { emailId, attempts: message.attempts } };
+    if (s.state === 'failed') return { tokenId, type: 'email.failed', at: s.at, changes: { emailId, attempts: message.attempts, error: s.error } };
+    if (s.state === 'cancelled') return { tokenId, type: 'email.cancelled', at: s.at, changes: { emailId, state: s.detail.state } };
+    return undefined;
+  };
+
+  async function settle(tx: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
+    const set =
+      s.state === 'done'
+        ? { status: 'sent', sentAt: s.at, messageId: messageIdFor(message.id), lastError: null, updatedAt: s.at }
+        : s.state === 'retry'
+          ? { lastError: s.error, nextAttemptAt: s.nextAttemptAt, updatedAt: s.at }
+          : { status: s.state, lastError: s.error, updatedAt: s.at };
+    if (!(await settleMessage(tx, held, set))) return false;
+    // The message's outcome and its trail event commit together, or neither does (issue 21).
+    const event = trailEvent(message, s);
+    if (event) await record(tx, message.organizationId, event);
+    if (s.state === 'retry' || s.state === 'failed') log.warn({ emailId: message.id, attempts: message.attempts, error: s.error }, 'email delivery failed');
+    return true;
   }
 
-  /** One pass over the due messages; returns what happened, and how many were claimed. */
-  async function runOnce(): Promise<DeliveryReport & { claimed: number }> {
-    const claimed = await db.transaction((tx) => claimDueMessages(tx, clock.now(), batch, leaseMs));
-    const report: DeliveryReport = { sent: 0, retried: 0, failed: 0, cancelled: 0 };
-    let next = 0;
-    const worker = async () => {
-      while (next < claimed.length) {
-        const message = claimed[next++]!;
-        // A failure here (the database went away) leaves the message leased: it is retried later.
-        await deliver(message, report).catch((error: unknown) => log.error({ err: error, emailId: message.id }, 'email bookkeeping failed'));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, worker));
-    return { ...report, claimed: claimed.length };
-  }
-
-  let running: Promise<void> | undefined;
-  let stopped = true;
-  let wakeUp: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-
-  async function loop(pollMs: number): Promise<void> {
-    while (!stopped) {
-      let claimed = 0;
-      try {
-        claimed = (await runOnce()).claimed;
-      } catch (error) {
-        log.warn({ err: error }, 'email outbox pass failed');
-      }
-      if (stopped) break;
-      if (claimed >= batch) continue;
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        timer = setTimeout(resolve, pollMs);
+  const worker = createOutboxWorker<OutboxRecord, MailDetail>({
+    name: 'email',
+    database: options.database,
+    clock: options.clock,
+    log,
+    queue: emailQueue,
+    leaseMs: options.leaseMs ?? 10_000,
+    concurrency: options.concurrency ?? 5,
+    maxAttempts: options.maxAttempts,
+    retryBaseMs: options.retryBaseMs,
+    async attempt(message, stillHeld) {
+      const org = message.organizationId;
+      const token = await options.tokens.read({ organizationId: org, tokenId: message.tokenId });
+      const state = token?.state ?? 'DELETED';
+      if (!token || state !== 'PENDING') return { ok: false, cancel: true, error: `token is ${state}`, detail: { state } };
+      const rendered = renderEnrollmentEmail({
+        language: token.language,
+        platform: token.platform,
+        organizationName: token.organizationName,
+        displayName: token.displayName,
+        recipient: message.recipient,
+        link: token.link,
+        code: token.enrollCode,
+        expireAt: token.expireAt,
+        emailText: token.emailText,
       });
-      clearTimeout(timer);
-      wakeUp = undefined;
-    }
-  }
+      if (!(await stillHeld())) return 'lost';
+      try {
+        await mailer.send({ messageId: messageIdFor(message.id), organizationId: org, outboxId: message.id, to: message.recipient, ...rendered });
+      } catch (error) {
+        return { ok: false, error: describe(error), detail: {} };
+      }
+      return { ok: true, detail: {} };
+    },
+    settle,
+  });
 
+  const report = ({ done, ...rest }: WorkerReport): DeliveryReport => ({ ...rest, sent: done });
   return {
-    runOnce,
-    /** Starts delivering in the background; new messages are picked up on wake() or within pollMs. */
-    start(pollMs = 1_000): void {
-      if (!stopped) return;
-      stopped = false;
-      running = loop(pollMs);
-    },
-    /** Called after a transaction that queued messages commits. */
-    wake(): void {
-      wakeUp?.();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      wakeUp?.();
-      await running;
-    },
+    /** One claim and its sends; returns what happened, and how many were claimed. */
+    runOnce: async (): Promise<DeliveryReport> => report(await worker.runOnce()),
+    start: worker.start,
+    wake: worker.wake,
+    stop: worker.stop,
+    heartbeat: worker.heartbeat,
   };
 }
 

@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { insertRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import { emailOutbox } from '../db/schema.ts';
+import type { OutboxQueue } from '../outbox/outbox-queue.ts';
 
 export type OutboxRecord = typeof emailOutbox.$inferSelect;
 export type NewOutboxRecord = typeof emailOutbox.$inferInsert;
@@ -19,31 +20,26 @@ export function createOutboxRepo(db: Executor) {
   };
 }
 
-/**
- * Takes up to `batch` due messages for this sender: each gets a lease (next_attempt_at moves
- * past the send) and one more attempt, so a crashed sender's messages come back after the lease,
- * and two senders never hold the same row (SKIP LOCKED).
- */
-export async function claimDueMessages(db: Executor, now: Date, batch: number, leaseMs: number): Promise<OutboxRecord[]> {
-  const due = db
-    .select({ id: emailOutbox.id })
-    .from(emailOutbox)
-    .where(and(eq(emailOutbox.status, 'pending'), sql`${emailOutbox.nextAttemptAt} <= ${now.toISOString()}::timestamptz`))
-    .orderBy(emailOutbox.nextAttemptAt)
-    .limit(batch)
-    .for('update', { skipLocked: true });
-  return db
-    .update(emailOutbox)
-    .set({ nextAttemptAt: new Date(now.getTime() + leaseMs), attempts: sql`${emailOutbox.attempts} + 1`, updatedAt: now })
-    .where(and(inArray(emailOutbox.id, due), eq(emailOutbox.status, 'pending')))
-    .returning();
-}
+/** The email outbox as the shared worker claims it: every due message, oldest due first. */
+export const emailQueue: OutboxQueue<typeof emailOutbox> = {
+  table: emailOutbox,
+  due: (now, limit) => sql`select organization_id, id from email_outbox
+    where status = 'pending' and next_attempt_at <= ${now} order by next_attempt_at limit ${limit}`,
+};
 
-export async function finishMessage(
+/**
+ * Settles a message this sender holds (`held`: src/outbox/outbox-queue.ts heldBy) and lets its
+ * lease go; false when another sender holds it now.
+ */
+export async function settleMessage(
   db: Executor,
-  organizationId: string,
-  id: string,
+  held: SQL,
   set: Partial<Pick<OutboxRecord, 'status' | 'nextAttemptAt' | 'lastError' | 'messageId' | 'sentAt' | 'updatedAt'>>,
-): Promise<void> {
-  await db.update(emailOutbox).set(set).where(and(eq(emailOutbox.organizationId, organizationId), eq(emailOutbox.id, id)));
+): Promise<boolean> {
+  const rows = await db
+    .update(emailOutbox)
+    .set({ ...set, leaseToken: null })
+    .where(held)
+    .returning({ id: emailOutbox.id });
+  return rows.length > 0;
 }

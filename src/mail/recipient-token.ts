@@ -1,3 +1,4 @@
+import type { Executor } from '../db/client.ts';
 import type { TokenState } from '../db/schema.ts';
 import type { Language } from '../lib/languages.ts';
 import type { Platform } from '../platforms/platforms.ts';
@@ -38,4 +39,5 @@ export interface DeliveryEvent {
   changes: Record<string, unknown>;
 }
 
-export type RecordDelivery = (organizationId: string, event: DeliveryEvent) => Promise<void>;
+/** Writes the event in `tx`: the transaction that settles the message, so neither is lost alone. */
+export type RecordDelivery = (tx: Executor, organizationId: string, event: DeliveryEvent) => Promise<void>;

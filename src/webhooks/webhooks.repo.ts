@@ -3,6 +3,7 @@ import { insertRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema.ts';
 import type { PageRequest } from '../lib/pagination.ts';
+import type { OutboxQueue } from '../outbox/outbox-queue.ts';
 
 export type WebhookEndpointRecord = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRecord = typeof webhookDeliveries.$inferSelect;
@@ -98,59 +99,37 @@ export async function insertDeliveries(db: Executor, rows: NewWebhookDelivery[])
 }
 
 /**
- * Takes up to `batch` due deliveries for this sender. Each gets a lease (next_attempt_at moves
- * past the attempt) and one more attempt, so a crashed sender's deliveries come back after the
- * lease; SKIP LOCKED keeps two senders off the same row. Only the oldest pending delivery of a
- * token to an endpoint is due: a later event waits until the earlier one is delivered or given
- * up (a leased one is still pending), which is what keeps each token's events in order.
+ * The webhook outbox as the shared worker claims it (src/outbox/). Only deliveries to an enabled
+ * endpoint are due, and of those only the oldest pending delivery of a token to an endpoint (the
+ * head of its chain): a later event waits until the earlier one is delivered or given up (a
+ * leased one is still pending), which is what keeps each token's events in order across
+ * senders. The heads come from one ordered walk of the chain index over the pending deliveries,
+ * materialized: a per-candidate NOT EXISTS was planned, with the statistics of an empty queue,
+ * on the endpoint's index, reading every earlier delivery of the endpoint for each candidate
+ * (10,000 × 10,000: claims of 19 to 80 s).
  */
-export async function claimDueDeliveries(db: Executor, now: Date, batch: number, leaseMs: number): Promise<WebhookDeliveryRecord[]> {
-  const at = sql`${now.toISOString()}::timestamptz`;
-  const due = sql`
-    select c.organization_id, c.id
-    from webhook_deliveries c
-    join webhook_endpoints e on e.organization_id = c.organization_id and e.id = c.endpoint_id and e.enabled
-    where c.status = 'pending' and c.next_attempt_at <= ${at}
-      and not exists (
-        select 1 from webhook_deliveries p
-        where p.organization_id = c.organization_id and p.endpoint_id = c.endpoint_id and p.token_id = c.token_id
-          and p.status = 'pending' and p.seq < c.seq)
-    order by c.next_attempt_at, c.seq
-    limit ${batch}
-    for update of c skip locked`;
-  const rows = await db
-    .update(webhookDeliveries)
-    .set({ nextAttemptAt: new Date(now.getTime() + leaseMs), attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: now })
-    .where(and(sql`(${webhookDeliveries.organizationId}, ${webhookDeliveries.id}) in (${due})`, eq(webhookDeliveries.status, 'pending')))
-    .returning();
-  return rows.sort((a, b) => a.seq - b.seq);
-}
+export const webhookQueue: OutboxQueue<typeof webhookDeliveries> = {
+  table: webhookDeliveries,
+  due: (now, limit) => sql`select h.organization_id, h.id from (
+      select organization_id, id, endpoint_id, next_attempt_at, seq,
+             row_number() over (partition by organization_id, endpoint_id, token_id order by seq) as place
+      from webhook_deliveries where status = 'pending') h
+    where h.place = 1 and h.next_attempt_at <= ${now}
+      and exists (select 1 from webhook_endpoints e where e.organization_id = h.organization_id and e.id = h.endpoint_id and e.enabled)
+    order by h.next_attempt_at, h.seq
+    limit ${limit}`,
+};
 
-export async function finishDelivery(
+/** Settles a delivery this sender holds (`held`) and lets its lease go; false when it no longer holds it. */
+export async function settleDelivery(
   db: Executor,
-  organizationId: string,
-  id: string,
+  held: SQL,
   set: Partial<Pick<WebhookDeliveryRecord, 'status' | 'nextAttemptAt' | 'lastAttemptAt' | 'responseStatus' | 'lastError' | 'deliveredAt' | 'updatedAt'>>,
-): Promise<void> {
-  await db
-    .update(webhookDeliveries)
-    .set(set)
-    .where(and(eq(webhookDeliveries.organizationId, organizationId), eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending')));
-}
-
-/** The endpoints a batch of claimed deliveries goes to, enabled or not, by organization and id. */
-export async function endpointsOf(db: Executor, deliveries: WebhookDeliveryRecord[]): Promise<Map<string, WebhookEndpointRecord>> {
-  const keys = [...new Set(deliveries.map((d) => `${d.organizationId}:${d.endpointId}`))];
-  if (keys.length === 0) return new Map();
+): Promise<boolean> {
   const rows = await db
-    .select()
-    .from(webhookEndpoints)
-    .where(sql`(${webhookEndpoints.organizationId}, ${webhookEndpoints.id}) in (${sql.join(
-      keys.map((k) => {
-        const [org, id] = k.split(':');
-        return sql`(${org}, ${id})`;
-      }),
-      sql`, `,
-    )})`);
-  return new Map(rows.map((r) => [`${r.organizationId}:${r.id}`, r]));
+    .update(webhookDeliveries)
+    .set({ ...set, leaseToken: null })
+    .where(held)
+    .returning({ id: webhookDeliveries.id });
+  return rows.length > 0;
 }

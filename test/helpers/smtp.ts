@@ -20,7 +20,15 @@ export interface TestSmtpServer {
   stop(): Promise<void>;
 }
 
-export async function createTestSmtpServer(port?: number): Promise<TestSmtpServer> {
+export interface TestSmtpOptions {
+  /**
+   * Time the server takes over each message (a slow relay), spent checking its recipient, before
+   * the message is sent: a client that dies meanwhile has sent nothing the server keeps.
+   */
+  delayMs?: number;
+}
+
+export async function createTestSmtpServer(port?: number, options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const chosen = port ?? (await freePort());
   const received: ParsedMail[] = [];
   let server: SMTPServer | undefined;
@@ -33,6 +41,10 @@ export async function createTestSmtpServer(port?: number): Promise<TestSmtpServe
         authOptional: true,
         disabledCommands: ['STARTTLS'],
         logger: false,
+        onRcptTo(_address, _session, callback) {
+          if (options.delayMs) setTimeout(() => callback(), options.delayMs);
+          else callback();
+        },
         onData(stream, _session, callback) {
           simpleParser(stream)
             .then((mail) => {
@@ -42,6 +54,8 @@ export async function createTestSmtpServer(port?: number): Promise<TestSmtpServe
             .catch(callback);
         },
       });
+      // A client killed mid-session resets its connection: not the server's failure.
+      server.on('error', () => {});
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(chosen, '127.0.0.1', () => resolve());

@@ -7,13 +7,18 @@ export interface ReceivedWebhook {
   body: string;
 }
 
-/** What the receiver does with the n-th request (0-based): answer a status, or never answer. */
-export type Behaviour = (n: number, request: ReceivedWebhook) => { status: number; body?: string } | 'hang' | 'stream';
+/**
+ * What the receiver does with the n-th request (0-based): answer a status (after `delayMs`, a
+ * slow receiver), or never answer.
+ */
+export type Behaviour = (n: number, request: ReceivedWebhook) => { status: number; body?: string; delayMs?: number } | 'hang' | 'stream';
 
 export interface WebhookReceiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
+  /** Requests answered 2xx to a sender still connected: what the receiver accepted. */
+  accepted: ReceivedWebhook[];
   /** TCP connections accepted: a refused delivery must leave this at 0. */
   connections: number;
   behave(behaviour: Behaviour): void;
@@ -29,6 +34,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const hanging = new Set<ServerResponse>();
   const receiver = {
     received: [] as ReceivedWebhook[],
+    accepted: [] as ReceivedWebhook[],
     connections: 0,
   };
   const server = createServer((req, res) => {
@@ -54,13 +60,23 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         pump();
         return;
       }
-      res.writeHead(answer.status, { 'content-type': 'text/plain' });
-      res.end(answer.body ?? '');
+      const respond = () => {
+        // A sender that went away while the receiver worked (its end of the connection closed or
+        // reset) never learns of the answer: nothing was accepted.
+        if (req.socket.destroyed || req.socket.readableEnded) return;
+        if (answer.status >= 200 && answer.status < 300) receiver.accepted.push(request);
+        res.writeHead(answer.status, { 'content-type': 'text/plain' });
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(respond, answer.delayMs);
+      else respond();
     });
   });
   server.on('connection', (socket) => {
     receiver.connections++;
     sockets.add(socket);
+    // A sender killed mid-request resets its connections.
+    socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

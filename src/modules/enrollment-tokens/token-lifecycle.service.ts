@@ -322,9 +322,12 @@ export function createTokenLifecycle(deps: {
       }
     },
 
-    /** The outbox sender's report of a delivery, into the same trail (handed to mail/ by container.ts). */
-    async recordDelivery(organizationId: string, event: DeliveryEvent): Promise<void> {
-      await recordTransitions(db, organizationId, [{ ...event, actorKeyId: null }], endpointsOf);
+    /**
+     * The outbox sender's report of a delivery, into the same trail (handed to mail/ by
+     * container.ts), in the sender's transaction that settles the message.
+     */
+    async recordDelivery(tx: Executor, organizationId: string, event: DeliveryEvent): Promise<void> {
+      await recordTransitions(tx, organizationId, [{ ...event, actorKeyId: null }], endpointsOf);
     },
   };
 }
