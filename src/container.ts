@@ -142,7 +142,7 @@ export function createContainer(deps: ContainerDeps) {
     windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, clientCertHeader: config.mdmClientCertHeader }),
     windowsDevices: createWindowsDevicesService({ database }),
     pushCertificates,
-    appleDevices: createAppleDevicesService({ database }),
+    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock }),
     appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
     appleScep: createScepService(appleDeps),
     appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
