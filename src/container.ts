@@ -150,7 +150,7 @@ export function createContainer(deps: ContainerDeps) {
     windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions }),
     windowsDevices: createWindowsDevicesService({ database, clock, certificateAuthority }),
     pushCertificates,
-    appleDevices: createAppleDevicesService({ database }),
+    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock }),
     appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
     appleScep: createScepService(appleDeps),
     appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),

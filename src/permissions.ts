@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'mdm.apple.enterprise.update',
   'mdm.apple.device.list',
   'mdm.apple.device.get',
+  'mdm.apple.device.remove',
   'mdm.apple.vppLocation.list',
   'mdm.apple.vppLocation.get',
   'mdm.apple.vppLocation.create',

@@ -379,6 +379,8 @@ export const issuedCertificates = pgTable(
   (t) => [
     primaryKey({ columns: [t.organizationId, t.serialNumber] }),
     index('issued_certificates_org_device_idx').on(t.organizationId, t.deviceId),
+    // Every identity minted for a token, revoked together when the token is redeemed, revoked or expires.
+    index('issued_certificates_org_token_idx').on(t.organizationId, t.tokenId),
     // A device presents its certificate before anything says which organization it belongs to
     // (like a link secret or an enrollment code): these two find the row, and the organization.
     index('issued_certificates_thumbprint_idx').on(t.thumbprint),
@@ -468,7 +470,12 @@ export const appleScepChallenges = pgTable(
     spentAt: ts('spent_at'),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.organizationId, t.id] }), uniqueIndex('apple_scep_challenges_org_hash_idx').on(t.organizationId, t.challengeHash)],
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    uniqueIndex('apple_scep_challenges_org_hash_idx').on(t.organizationId, t.challengeHash),
+    // One unspent challenge per token: a new profile download replaces the previous one.
+    uniqueIndex('apple_scep_challenges_org_token_unspent_idx').on(t.organizationId, t.tokenId).where(sql`spent_at is null`),
+  ],
 );
 
 /**
@@ -508,6 +515,8 @@ export const appleDevices = pgTable(
     primaryKey({ columns: [t.organizationId, t.id] }),
     index('apple_devices_org_created_idx').on(t.organizationId, t.createdAt, t.id),
     index('apple_devices_org_udid_idx').on(t.organizationId, t.udid),
+    // One enrolled device per UDID: another identity claiming it is refused until it is retired.
+    uniqueIndex('apple_devices_org_enrolled_udid_idx').on(t.organizationId, t.udid).where(sql`state = 'ENROLLED'`),
   ],
 );
 

@@ -1,6 +1,6 @@
-import { and, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
-import { certificateAuthorities, issuedCertificates, organizations } from '../db/schema.ts';
+import { certificateAuthorities, enrollmentTokens, issuedCertificates, organizations } from '../db/schema.ts';
 
 export type CaRow = typeof certificateAuthorities.$inferSelect;
 export type IssuedCertificateRow = typeof issuedCertificates.$inferSelect;
@@ -46,6 +46,28 @@ export function createCertificatesRepo(db: Executor) {
         .update(issuedCertificates)
         .set({ revokedAt: at })
         .where(and(eq(issuedCertificates.organizationId, organizationId), eq(issuedCertificates.deviceId, deviceId), isNull(issuedCertificates.revokedAt)))
+        .returning({ serialNumber: issuedCertificates.serialNumber });
+      return rows.length;
+    },
+
+    /**
+     * Revokes every unrevoked certificate issued for these tokens except to the device each
+     * token is bound to (none, for a token nobody redeemed); returns how many.
+     */
+    async revokeUnredeemedForTokens(organizationId: string, tokenIds: string[], at: Date): Promise<number> {
+      if (tokenIds.length === 0) return 0;
+      const boundDevice = sql`(select ${enrollmentTokens.deviceId} from ${enrollmentTokens} where ${enrollmentTokens.organizationId} = ${issuedCertificates.organizationId} and ${enrollmentTokens.id} = ${issuedCertificates.tokenId})`;
+      const rows = await db
+        .update(issuedCertificates)
+        .set({ revokedAt: at })
+        .where(
+          and(
+            eq(issuedCertificates.organizationId, organizationId),
+            inArray(issuedCertificates.tokenId, tokenIds),
+            isNull(issuedCertificates.revokedAt),
+            sql`${issuedCertificates.deviceId} is distinct from ${boundDevice}`,
+          ),
+        )
         .returning({ serialNumber: issuedCertificates.serialNumber });
       return rows.length;
     },

@@ -5634,7 +5634,181 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Retire an Apple device: unenrolled, its identity certificates revoked
+         * @description The device can no longer check in (its identity is refused with 401), and its UDID is free: the same hardware, wiped, enrolls again with a new token. Repeating it answers the same device.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Entity Id or Slug */
+                    organizationId: string;
+                    /** @description Entity Id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            data: {
+                                /** @description Entity Id */
+                                id: string;
+                                /** @description Entity Id */
+                                organization: string;
+                                /** @description Entity Id */
+                                enrollmentToken: string;
+                                state: "AUTHENTICATED" | "ENROLLED" | "UNENROLLED";
+                                udid: string;
+                                serialNumber: string | null;
+                                model: string | null;
+                                modelName: string | null;
+                                productName: string | null;
+                                osVersion: string | null;
+                                buildVersion: string | null;
+                                deviceName: string | null;
+                                topic: string;
+                                certificateThumbprint: string;
+                                /** @description Whether the device sent its APNs push token (TokenUpdate) */
+                                pushTokenSet: boolean;
+                                /** Format: date-time */
+                                authenticatedAt: string;
+                                enrolledAt: string | null;
+                                unenrolledAt: string | null;
+                                /** Format: date-time */
+                                lastSeenAt: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The key lacks the permission (4003) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
+                429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { appleDevices } from '../../db/schema.ts';
 import { listPage } from '../../lib/listing.ts';
@@ -6,6 +6,9 @@ import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { AppleDeviceSortField } from './apple-devices.schemas.ts';
 
 export type AppleDeviceRecord = typeof appleDevices.$inferSelect;
+
+/** The partial unique index that keeps one ENROLLED device per UDID. */
+export const ENROLLED_UDID_INDEX = 'apple_devices_org_enrolled_udid_idx';
 
 const SORT_COLUMNS = {
   createdAt: appleDevices.createdAt,
@@ -26,9 +29,39 @@ export function createAppleDevicesRepo(db: Executor) {
       return row;
     },
 
+    /** The enrolled device holding a UDID: there is at most one. */
+    async findEnrolledByUdid(organizationId: string, udid: string): Promise<AppleDeviceRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(appleDevices)
+        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, 'ENROLLED')))
+        .limit(1);
+      return row;
+    },
+
     async insert(organizationId: string, row: Omit<AppleDeviceRecord, 'organizationId'>): Promise<AppleDeviceRecord> {
       const [saved] = await db.insert(appleDevices).values({ ...row, organizationId }).returning();
       return saved!;
+    },
+
+    /** Changes a device unless it is UNENROLLED (checked out, retired or superseded meanwhile). */
+    async updateLive(organizationId: string, id: string, changes: Partial<Omit<AppleDeviceRecord, 'organizationId' | 'id'>>): Promise<AppleDeviceRecord | undefined> {
+      const [row] = await db
+        .update(appleDevices)
+        .set(changes)
+        .where(and(scoped(organizationId, id), ne(appleDevices.state, 'UNENROLLED')))
+        .returning();
+      return row;
+    },
+
+    /** Every other attempt of a UDID that authenticated but never enrolled -> UNENROLLED; returns their ids. */
+    async supersedeAttempts(organizationId: string, udid: string, exceptId: string, now: Date): Promise<string[]> {
+      const rows = await db
+        .update(appleDevices)
+        .set({ state: 'UNENROLLED', unenrolledAt: now, updatedAt: now })
+        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, 'AUTHENTICATED'), ne(appleDevices.id, exceptId)))
+        .returning({ id: appleDevices.id });
+      return rows.map((r) => r.id);
     },
 
     async update(organizationId: string, id: string, changes: Partial<Omit<AppleDeviceRecord, 'organizationId' | 'id'>>): Promise<AppleDeviceRecord | undefined> {

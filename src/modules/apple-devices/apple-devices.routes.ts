@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { authOf } from '../../plugins/auth.ts';
-import { getAppleDeviceSchema, listAppleDevicesSchema } from './apple-devices.schemas.ts';
+import { getAppleDeviceSchema, listAppleDevicesSchema, retireAppleDeviceSchema } from './apple-devices.schemas.ts';
 import type { AppleDevicesService } from './apple-devices.service.ts';
 
 export const appleDevicesRoutes: FastifyPluginAsyncTypebox<{ appleDevices: AppleDevicesService }> = async (app, { appleDevices }) => {
@@ -13,5 +13,9 @@ export const appleDevicesRoutes: FastifyPluginAsyncTypebox<{ appleDevices: Apple
 
   app.get(`${base}/:id`, { schema: getAppleDeviceSchema, config: { permission: 'mdm.apple.device.get' } }, async (request) => {
     return { status: true as const, data: await appleDevices.get(authOf(request), request.params.id) };
+  });
+
+  app.delete(`${base}/:id`, { schema: retireAppleDeviceSchema, config: { permission: 'mdm.apple.device.remove' } }, async (request) => {
+    return { status: true as const, data: await appleDevices.retire(authOf(request), request.params.id) };
   });
 };

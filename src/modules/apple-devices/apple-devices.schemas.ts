@@ -49,3 +49,12 @@ export const getAppleDeviceSchema = {
   params: OrgEntityParams,
   response: withErrors({ 200: ok(AppleDevice) }),
 };
+
+export const retireAppleDeviceSchema = {
+  tags,
+  summary: 'Retire an Apple device: unenrolled, its identity certificates revoked',
+  description:
+    'The device can no longer check in (its identity is refused with 401), and its UDID is free: the same hardware, wiped, enrolls again with a new token. Repeating it answers the same device.',
+  params: OrgEntityParams,
+  response: withErrors({ 200: ok(AppleDevice) }),
+};

@@ -1,8 +1,10 @@
 import type { Database } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
+import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { createAppleDevicesRepo, type AppleDeviceRecord } from './apple-devices.repo.ts';
 import { APPLE_DEVICE_SORT_FIELDS, type AppleDeviceView } from './apple-devices.schemas.ts';
 
@@ -32,8 +34,8 @@ export function toAppleDeviceView(row: AppleDeviceRecord): AppleDeviceView {
   };
 }
 
-/** The admin's read of the Apple devices that checked in (the protocol side writes them). */
-export function createAppleDevicesService(deps: { database: Database }) {
+/** The admin's read of the Apple devices that checked in (the protocol side writes them), and their retirement. */
+export function createAppleDevicesService(deps: { database: Database; ca: CertificateAuthority; clock: Clock }) {
   const repo = () => createAppleDevicesRepo(deps.database.db);
   return {
     async list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<AppleDeviceView>> {
@@ -47,6 +49,24 @@ export function createAppleDevicesService(deps: { database: Database }) {
       const row = await repo().get(auth.organization.id, id.toLowerCase());
       if (!row) throw notFound();
       return toAppleDeviceView(row);
+    },
+
+    /**
+     * Unenrolls the device and revokes its identities in one transaction: its check-ins are
+     * refused from then on, and its UDID can enroll again (a wiped device, with a new token).
+     */
+    async retire(auth: AuthContext, id: string): Promise<AppleDeviceView> {
+      const organizationId = auth.organization.id;
+      const now = deps.clock.now();
+      return deps.database.db.transaction(async (tx) => {
+        const devices = createAppleDevicesRepo(tx);
+        const row = await devices.get(organizationId, id.toLowerCase());
+        if (!row) throw notFound();
+        await deps.ca.revokeDeviceCertificates(tx, organizationId, row.id);
+        if (row.state === 'UNENROLLED') return toAppleDeviceView(row);
+        const retired = await devices.update(organizationId, row.id, { state: 'UNENROLLED', unenrolledAt: now, updatedAt: now });
+        return toAppleDeviceView(retired!);
+      });
     },
   };
 }

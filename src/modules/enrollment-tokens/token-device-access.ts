@@ -50,6 +50,25 @@ export async function findTokenForDeviceByLinkSecret(db: Executor, linkSecret: s
   return toTokenForDevice(token, user?.email ?? '', now);
 }
 
+/** What a device identity's token says about it: whether it can still enroll, and to whom it is bound. */
+export interface TokenBinding {
+  /** Effective state at `now`: PENDING past expireAt reads as EXPIRED. */
+  state: TokenState;
+  /** The device that redeemed the token, or null. */
+  deviceId: string | null;
+}
+
+/** The token an identity certificate was issued for, within its organization. */
+export async function findTokenBinding(db: Executor, organizationId: string, tokenId: string, now: Date): Promise<TokenBinding | null> {
+  const [row] = await db
+    .select({ state: enrollmentTokens.state, expireAt: enrollmentTokens.expireAt, deviceId: enrollmentTokens.deviceId })
+    .from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId)))
+    .limit(1);
+  if (!row) return null;
+  return { state: effectiveState(row.state, row.expireAt, now), deviceId: row.deviceId };
+}
+
 export type RedeemResult = { ok: true } | { ok: false; state: TokenState | 'NOT_FOUND' };
 
 /**

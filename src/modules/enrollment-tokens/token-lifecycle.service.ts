@@ -14,6 +14,7 @@ import { webhookDeliveryRows, type TokenSnapshot } from '../../webhooks/webhook-
 import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
 import type { DeliveryEvent } from '../../mail/recipient-token.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
+import { createCertificatesRepo } from '../../pki/certificates.repo.ts';
 import { createTokenEventsRepo, type NewTokenEvent, type TokenEventType } from './token-events.repo.ts';
 import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
@@ -58,7 +59,23 @@ async function recordTransitions(tx: Executor, organizationId: string, events: T
   const { trail, emails } = transitionRows(organizationId, events);
   if (emails.length > 0) await createOutboxRepo(tx).enqueue(organizationId, emails);
   await createTokenEventsRepo(tx).append(organizationId, trail, endpointsOf);
+  await revokeUnredeemedIdentities(tx, organizationId, events);
   return emails;
+}
+
+/** The transitions after which a token can enroll no other device. */
+const CLOSING: ReadonlySet<TokenEventType> = new Set(['redeemed', 'revoked', 'expired']);
+
+/**
+ * One device per token: once a token is redeemed, revoked or expired, every identity issued for
+ * it (an Apple profile downloaded twice mints two through SCEP) other than the redeeming
+ * device's is revoked, in the transaction of the change, so a spare identity cannot check in.
+ */
+async function revokeUnredeemedIdentities(tx: Executor, organizationId: string, events: TokenTransition[]): Promise<void> {
+  const closing = events.filter((e) => CLOSING.has(e.type));
+  if (closing.length === 0) return;
+  const at = new Date(Math.max(...closing.map((e) => e.at.getTime())));
+  await createCertificatesRepo(tx).revokeUnredeemedForTokens(organizationId, [...new Set(closing.map((e) => e.tokenId))], at);
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { createAppleDevicesRepo, type AppleDeviceRecord } from '../../modules/apple-devices/apple-devices.repo.ts';
+import { constraintName, sqlState } from '../../lib/db-errors.ts';
+import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } from '../../modules/apple-devices/apple-devices.repo.ts';
 import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
 import { redeemTokenInTransaction } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
@@ -12,6 +13,22 @@ import { dataField, optionalStringField, stringField, type PlistDict } from './p
 
 /** What a check-in answers: 200 with an empty body, or 410 to decline (Apple's documented refusal). */
 export type CheckInResult = { status: 200 | 410 };
+
+function udidTaken(): AppError {
+  return new AppError('CONFLICT', {
+    data: { errors: [{ path: 'body.UDID', message: 'an enrolled device of the organization holds this UDID; retire it (DELETE …/mdm/apple/devices/:id) before it enrolls again' }] },
+  });
+}
+
+/** Two identities claiming one UDID at once: the partial unique index lets one through. */
+async function refuseUdidRace<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (sqlState(error) === '23505' && [undefined, ENROLLED_UDID_INDEX].includes(constraintName(error))) throw udidTaken();
+    throw error;
+  }
+}
 
 export const unlockTokenAad = (organizationId: string, deviceId: string) => `apple-unlock-token:${organizationId}:${deviceId}`;
 
@@ -51,6 +68,9 @@ export function createCheckInService(deps: { database: Database; clock: Clock; c
       await devices().update(signer.organizationId, signer.deviceId, { ...facts, topic, lastSeenAt: now, updatedAt: now });
       return { status: 200 };
     }
+    // A new identity. A UDID an enrolled device holds is refused until that device is retired
+    // (a wiped device has lost its identity: it is a new one, like a stranger claiming the UDID).
+    if (await devices().findEnrolledByUdid(signer.organizationId, udid)) throw udidTaken();
     await devices().insert(signer.organizationId, {
       id: signer.deviceId,
       tokenId: signer.tokenId,
@@ -84,7 +104,7 @@ export function createCheckInService(deps: { database: Database; clock: Clock; c
     }));
     const device = await deviceOf(deps.database, signer, udid, ['AUTHENTICATED', 'ENROLLED']);
     const now = deps.clock.now();
-    await deps.database.db.transaction(async (tx) => {
+    await refuseUdidRace(deps.database.db.transaction(async (tx) => {
       const changes: Partial<AppleDeviceRecord> = {
         pushToken: push.pushToken,
         pushMagic: push.pushMagic,
@@ -103,9 +123,15 @@ export function createCheckInService(deps: { database: Database; clock: Clock; c
         });
         if (!redeemed.ok) throw new AppError('TOKEN_NOT_PENDING', { data: { errors: [{ path: 'token', message: `the enrollment token is ${redeemed.state}` }] } });
         Object.assign(changes, { state: 'ENROLLED', enrolledAt: now });
+        // Earlier attempts of this hardware that authenticated and never enrolled (a retried
+        // installation, another token's) are over: retired, their identities revoked.
+        for (const attempt of await createAppleDevicesRepo(tx).supersedeAttempts(signer.organizationId, udid, device.id, now)) {
+          await deps.ca.revokeDeviceCertificates(tx, signer.organizationId, attempt);
+        }
       }
-      await createAppleDevicesRepo(tx).update(signer.organizationId, device.id, changes);
-    });
+      // Not if it was superseded, retired or checked out meanwhile: the redeem rolls back with it.
+      if (!(await createAppleDevicesRepo(tx).updateLive(signer.organizationId, device.id, changes))) throw unknownDevice('the device is unenrolled');
+    }));
     return { status: 200 };
   }
 

@@ -1,6 +1,8 @@
+import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { findTokenBinding } from '../../modules/enrollment-tokens/token-device-access.ts';
 import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { certificateDer, CmsError, verifyDetached } from './cms.ts';
 
@@ -22,11 +24,12 @@ function unauthorized(message: string): AppError {
 /**
  * Authenticates a check-in or MDM message (`SignMessage` in the profile): the `Mdm-Signature`
  * header is a base64 detached CMS SignedData over the exact body, by an identity certificate this
- * organization's CA issued to an Apple device through SCEP, unexpired and not revoked. Anything
- * else is 401 4004, whatever the body says.
+ * organization's CA issued to an Apple device through SCEP, unexpired and not revoked, whose token
+ * can still enroll (PENDING) or was redeemed by this very identity. Anything else is 401 4004,
+ * whatever the body says.
  */
 export async function authenticateMessage(
-  deps: { ca: CertificateAuthority; clock: Clock },
+  deps: { ca: CertificateAuthority; clock: Clock; database: Database },
   organizationId: string,
   header: string | string[] | undefined,
   body: Buffer,
@@ -50,5 +53,10 @@ export async function authenticateMessage(
   if (!issued || issued.platform !== 'apple' || !Buffer.from(issued.certificateDer).equals(der)) throw unauthorized('was made by a certificate this organization did not issue');
   if (issued.revokedAt !== null) throw unauthorized('was made by a revoked certificate');
   if (issued.notAfter.getTime() <= now.getTime() || issued.notBefore.getTime() > now.getTime()) throw unauthorized('was made by a certificate outside its validity');
+  // One identity per token: a spare one (a second profile download) dies when another device
+  // redeems the token, and every unredeemed one when it is revoked or expires. Its certificate is
+  // revoked then; this holds as well before the expiry sweep has stored EXPIRED.
+  const token = await findTokenBinding(deps.database.db, organizationId, issued.tokenId, now);
+  if (!token || (token.state !== 'PENDING' && token.deviceId !== issued.deviceId)) throw unauthorized('was made by an identity whose enrollment token can no longer enroll it');
   return { organizationId, deviceId: issued.deviceId, tokenId: issued.tokenId, thumbprint };
 }

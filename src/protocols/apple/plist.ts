@@ -93,14 +93,16 @@ export function stringField(dict: PlistDict, key: string, options: { maxLength?:
   return value;
 }
 
+/** Devices send keys they have no value for as empty (`<string></string>`): the same as absent. */
 export function optionalStringField(dict: PlistDict, key: string, options: { maxLength?: number } = {}): string | null {
-  if (dict[key] === undefined) return null;
+  if (dict[key] === undefined || dict[key] === '') return null;
   return stringField(dict, key, options);
 }
 
 export function dataField(dict: PlistDict, key: string, options: { required: boolean; maxBytes?: number }): Buffer | null {
   const value = dict[key];
-  if (value === undefined && !options.required) return null;
+  // A Mac sends `<key>UnlockToken</key><data></data>` when it has none (micromdm's captures).
+  if (!options.required && (value === undefined || (value instanceof Uint8Array && value.length === 0))) return null;
   if (!(value instanceof Uint8Array) || value.length === 0) throw new PlistError(`${key} is required and must be data`, key);
   if (value.length > (options.maxBytes ?? 8192)) throw new PlistError(`${key} is too large`, key);
   return Buffer.from(value);

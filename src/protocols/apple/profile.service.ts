@@ -24,8 +24,11 @@ export type ProfileOutcome =
 
 /**
  * The signed `.mobileconfig` behind an Apple token's link. Each download mints a fresh one-time
- * SCEP challenge bound to the token (valid until the token expires); the token itself stays
- * PENDING until the device's TokenUpdate.
+ * SCEP challenge bound to the token (valid until the token expires) and it replaces the token's
+ * unspent one, if any: at most one profile of a token can still get an identity, the latest
+ * (the one iOS installs: a new download replaces the pending profile in Settings), and a copy of
+ * an earlier one that went astray is dead. Reusing the earlier challenge instead would need it
+ * stored readable; only its hash is kept. The token stays PENDING until the device's TokenUpdate.
  */
 export function createProfileService(deps: { database: Database; clock: Clock; publicUrl: string; ca: CertificateAuthority; pushCertificates: PushCertificateService }) {
   return {
@@ -52,7 +55,7 @@ export function createProfileService(deps: { database: Database; clock: Clock; p
         challenge,
       });
       const body = await signAttached(Buffer.from(xml, 'utf8'), signer);
-      await createScepChallengesRepo(deps.database.db).insert(token.organizationId, {
+      await createScepChallengesRepo(deps.database.db).replaceUnspent(token.organizationId, {
         id: newId(),
         tokenId: token.tokenId,
         challengeHash: sha256(challenge),

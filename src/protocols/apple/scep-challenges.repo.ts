@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { appleScepChallenges, enrollmentTokens } from '../../db/schema.ts';
 import { stateSql } from '../../modules/enrollment-tokens/token-state.ts';
@@ -7,8 +7,20 @@ export type ScepChallengeRecord = typeof appleScepChallenges.$inferSelect;
 
 export function createScepChallengesRepo(db: Executor) {
   return {
-    async insert(organizationId: string, row: Omit<ScepChallengeRecord, 'organizationId' | 'spentAt'>): Promise<void> {
-      await db.insert(appleScepChallenges).values({ ...row, organizationId, spentAt: null });
+    /**
+     * The token's one unspent challenge becomes this one: one statement on the partial unique
+     * index (organization, token) of unspent rows, so two downloads at once leave one challenge,
+     * the later, and the earlier profile's challenge no longer exists.
+     */
+    async replaceUnspent(organizationId: string, row: Omit<ScepChallengeRecord, 'organizationId' | 'spentAt'>): Promise<void> {
+      await db
+        .insert(appleScepChallenges)
+        .values({ ...row, organizationId, spentAt: null })
+        .onConflictDoUpdate({
+          target: [appleScepChallenges.organizationId, appleScepChallenges.tokenId],
+          targetWhere: sql`spent_at is null`,
+          set: { id: row.id, challengeHash: row.challengeHash, expiresAt: row.expiresAt, createdAt: row.createdAt },
+        });
     },
 
     /**

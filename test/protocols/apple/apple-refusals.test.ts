@@ -149,9 +149,10 @@ describe('signed messages: who may speak', () => {
     await refused(async () => put(checkInPath(a), otherUdid, await device.mdmSignature(otherUdid)), 404, 3001, 'another UDID');
     const reAuth = fixture('authenticate.plist', { ...values, udid: 'OTHER-UDID' });
     await refused(async () => put(checkInPath(a), reAuth, await device.mdmSignature(reAuth)), 404, 3001, 'the identity authenticating another UDID');
-    // The token was revoked meanwhile: TokenUpdate cannot redeem it.
+    // The token was revoked meanwhile: its unredeemed identities went with it, so TokenUpdate
+    // cannot redeem it and nothing this identity signs is heard (issue 20: 401, not 400 5146).
     await call(ctx.app, a.adminKey, { method: 'DELETE', url: `/v1/organizations/${a.org.id}/mdm/apple/enterprise/enrollment-tokens/${tok.id}` });
-    await refused(async () => put(checkInPath(a), update, await device.mdmSignature(update)), 400, 5146, 'a revoked token');
+    await refused(async () => put(checkInPath(a), update, await device.mdmSignature(update)), 401, 4004, 'a revoked token');
   });
 });
 
