@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startServerProcess, type ServerProcess } from '../helpers/processes.ts';
+import { startServerProcess, TEST_SECRET_KEY, type ServerProcess } from '../helpers/processes.ts';
 import { createTestDatabase, TEST_PG_URL, type TestDatabase } from '../helpers/test-db.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createContainer } from '../../src/container.ts';
@@ -22,7 +22,8 @@ describe('rate limits across two server processes on one database', { skip }, ()
 
   before(async () => {
     db = await createTestDatabase();
-    const container = createContainer({ config: loadConfig({ LOG_LEVEL: 'silent' }), database: db.database, clock: systemClock });
+    const container = createContainer({ config: loadConfig({ LOG_LEVEL: 'silent', OPENROLL_SECRET_KEY: TEST_SECRET_KEY }), database: db.database, clock: systemClock });
+    // The key is minted with the deployment's server key, as the servers below run with it.
     const created = await container.organizations.create({ slug: 'shared-limits', name: 'Shared limits' });
     org = created.organization.id;
     key = created.adminKey;
