@@ -107,6 +107,16 @@ export const KEPT_DEVINFO_NODES = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'] as cons
 export const DEVINFO_MAX_LENGTH = 256;
 const KEPT = new Set<string>(KEPT_DEVINFO_NODES);
 
+/**
+ * A DevInfo value as it can be stored and shown: control characters dropped (`&#0;` is a NUL,
+ * which PostgreSQL refuses in text and jsonb), lone surrogates replaced, then bounded.
+ */
+function devInfoValue(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const bounded = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, DEVINFO_MAX_LENGTH);
+  return bounded.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 /** ./DevInfo/* values of the message's Replace (and Add) commands, only the kept nodes, bounded. */
 export function devInfoOf(message: SyncmlMessage): Record<string, string> {
   const info = new Map<string, string>();
@@ -115,7 +125,7 @@ export function devInfoOf(message: SyncmlMessage): Record<string, string> {
     for (const it of command.items) {
       const uri = it.sourceUri ?? '';
       const name = uri.startsWith('./DevInfo/') ? uri.slice('./DevInfo/'.length) : '';
-      if (KEPT.has(name) && it.data !== undefined) info.set(name, it.data.slice(0, DEVINFO_MAX_LENGTH));
+      if (KEPT.has(name) && it.data !== undefined) info.set(name, devInfoValue(it.data));
     }
   }
   return Object.fromEntries(info);
@@ -126,7 +136,7 @@ export function keptDevInfo(stored: Record<string, string>): Record<string, stri
   const kept: Record<string, string> = {};
   for (const name of KEPT_DEVINFO_NODES) {
     const value = stored[name];
-    if (typeof value === 'string') kept[name] = value.slice(0, DEVINFO_MAX_LENGTH);
+    if (typeof value === 'string') kept[name] = devInfoValue(value);
   }
   return kept;
 }
