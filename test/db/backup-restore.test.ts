@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { BackupError, restoreBackup, writeBackup } from '../../src/db/backup.ts';
 import { openDatabase } from '../../src/db/client.ts';
+import { SECRET_KEY_FILE } from '../../src/pki/secret-key.ts';
 import { runMigrations } from '../../src/db/migrate.ts';
 import { createMdmUser, createOrg } from '../helpers/factories.ts';
 import { buildTestApp } from '../helpers/test-app.ts';
@@ -66,12 +67,18 @@ describe('backup and restore', () => {
     await stopServer(server);
     const original = await snapshot(source);
 
-    const targets: Array<Record<string, string>> = [{ DATA_DIR: tempDir() }];
+    // The server key comes along, as the README says: it checks the API keys and decrypts the
+    // certificate authorities. A new embedded directory gets the old one's key file; PostgreSQL
+    // gets it as OPENROLL_SECRET_KEY.
+    const serverKey = readFileSync(join(source.DATA_DIR!, SECRET_KEY_FILE), 'utf8').trim();
+    const embeddedTarget = tempDir();
+    copyFileSync(join(source.DATA_DIR!, SECRET_KEY_FILE), join(embeddedTarget, SECRET_KEY_FILE));
+    const targets: Array<Record<string, string>> = [{ DATA_DIR: embeddedTarget }];
     if (TEST_DB_KIND === 'postgres') {
       const db = await createTestDatabase();
       await db.database.close();
       cleanups.push(() => db.drop());
-      targets.push({ DATA_DIR: tempDir(), DATABASE_URL: db.url! });
+      targets.push({ DATA_DIR: tempDir(), DATABASE_URL: db.url!, OPENROLL_SECRET_KEY: serverKey });
     }
     for (const target of targets) {
       const restore = await runCli(['restore', file], target);
