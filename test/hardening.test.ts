@@ -477,10 +477,11 @@ describe('API keys are compared in constant time', () => {
     const calls = spy.mock.calls.map((c) => c.arguments as unknown as [Buffer, Buffer]);
     assert.ok(calls.length >= 2, `timingSafeEqual called ${calls.length} times`);
     const stored = sha256(key);
-    // 32 bytes: the key's SHA-256 against the stored one; 16: the key's check against its HMAC.
-    assert.ok(calls.some(([x, y]) => x.length === 16 && y.length === 16), 'the check is compared in constant time too');
+    // 32 bytes: the key's SHA-256 against the stored one; 22: the key's check against its HMAC's
+    // text (compared as text: decoded, 16 spellings of each check would pass).
+    assert.ok(calls.some(([x, y]) => x.length === 22 && y.length === 22), 'the check is compared in constant time too');
     for (const [x, y] of calls) {
-      assert.ok(x.length === 32 || x.length === 16, `compared ${x.length} bytes`);
+      assert.ok(x.length === 32 || x.length === 22, `compared ${x.length} bytes`);
       assert.equal(y.length, x.length);
       for (const side of [x, y]) {
         assert.equal(side.includes(Buffer.from(key)), false, 'never the raw key');
