@@ -54,7 +54,7 @@ function saveTimes(results) {
 
 /**
  * How long a job is expected to take, for the order: the last run's time, else a guess: files
- * that start processes are the slow ones, then the bigger the file the longer.
+ * that start processes or run properties are the slow ones, then the bigger the file the longer.
  * @param {string} root @param {Job} job @param {Record<string, number>} times
  */
 function expectedMs(root, job, times) {
@@ -67,7 +67,9 @@ function expectedMs(root, job, times) {
     return 0;
   }
   const spawns = (text.match(/startServerProcess|runCli\(|spawn\(/g) ?? []).length;
-  return spawns * 5_000 + text.length / 10;
+  // Property runs (fast-check) are the other slow kind: thousands of requests each.
+  const properties = (text.match(/fc\.assert\(/g) ?? []).length;
+  return spawns * 5_000 + properties * 30_000 + text.length / 10;
 }
 
 /**
