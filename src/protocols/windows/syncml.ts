@@ -112,8 +112,7 @@ const KEPT = new Set<string>(KEPT_DEVINFO_NODES);
  * which PostgreSQL refuses in text and jsonb), lone surrogates replaced, then bounded.
  */
 function devInfoValue(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-  const bounded = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, DEVINFO_MAX_LENGTH);
+  const bounded = value.replace(/\p{Cc}/gu, '').slice(0, DEVINFO_MAX_LENGTH);
   return bounded.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
