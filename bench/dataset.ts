@@ -53,8 +53,9 @@ export const userIdSql = (orgId: string, n: number) => hexId(`'${orgId}' || 'u' 
  * four states: 5% DELETED, 5% DONE, 5% stored EXPIRED, 5% PENDING past expireAt (unswept), the
  * rest PENDING; 90% Windows, 10% Apple; every token has one policy assignment.
  */
-export async function loadDataset(database: Database, spec: DatasetSpec, log: (line: string) => void): Promise<Dataset> {
-  const container = createContainer({ config: loadConfig({ LOG_LEVEL: 'silent' }), database, clock: systemClock });
+export async function loadDataset(database: Database, env: Record<string, string>, spec: DatasetSpec, log: (line: string) => void): Promise<Dataset> {
+  // The server's own environment (its database and server key), so the keys minted here are the server's.
+  const container = createContainer({ config: loadConfig({ ...env, LOG_LEVEL: 'silent' }), database, clock: systemClock });
   const db = database.db;
   const started = performance.now();
   const orgs: LoadedOrg[] = [];

@@ -3,6 +3,7 @@
  * and into PGlite, starts Openroll on each, drives it from this process with autocannon, and
  * writes bench/results.json and bench/RESULTS.md. See bench/README.md.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,12 @@ interface Target {
   cleanup: () => Promise<void>;
 }
 
+/**
+ * One server key per target, for the loader and the server alike: API keys carry a check sealed
+ * with it (src/auth/credential-check.ts), so a server with another key refuses the loader's keys.
+ */
+const newServerKey = () => randomBytes(32).toString('base64');
+
 async function postgresTarget(): Promise<Target> {
   let url = process.env.BENCH_DATABASE_URL ?? '';
   let stop = async () => {};
@@ -54,7 +61,7 @@ async function postgresTarget(): Promise<Target> {
   return {
     kind: 'postgres',
     description: `PostgreSQL ${version}`,
-    env: { DATABASE_URL: url, DATABASE_POOL_SIZE: '20' },
+    env: { DATABASE_URL: url, DATABASE_POOL_SIZE: '20', OPENROLL_SECRET_KEY: newServerKey() },
     open: () => openDatabase({ databaseUrl: url, dataDir: '', poolSize: 4 }),
     url,
     cleanup: stop,
@@ -66,7 +73,7 @@ async function pgliteTarget(): Promise<Target> {
   return {
     kind: 'pglite',
     description: 'PGlite (embedded)',
-    env: { DATA_DIR: dir },
+    env: { DATA_DIR: dir, OPENROLL_SECRET_KEY: newServerKey() },
     open: () => openDatabase({ databaseUrl: undefined, dataDir: dir }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -92,7 +99,7 @@ async function measure(target: Target): Promise<DatabaseResult> {
   log(`\n== ${target.description} ==`);
   const loading = await target.open();
   await runMigrations(loading);
-  const dataset = await loadDataset(loading, spec, log);
+  const dataset = await loadDataset(loading, target.env, spec, log);
   await loading.close();
   log(`  loaded ${dataset.rows.toLocaleString('en')} rows in ${dataset.seconds.toFixed(1)} s (${dataset.rowsPerSecond.toLocaleString('en')} rows/s)`);
   const ids = await sampleIds(target, dataset);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +46,8 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 export function startBenchServer(command: string[], env: Record<string, string>): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, command, {
-      // A server on PostgreSQL requires the server key that encrypts its CAs (src/pki/secret-key.ts).
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(env.DATABASE_URL ? { OPENROLL_SECRET_KEY: randomBytes(32).toString('base64') } : {}), ...env },
+      // `env` carries the target's server key (OPENROLL_SECRET_KEY): the loader minted the keys with it.
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
