@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { CONSOLE_DIST_DIR } from '../../src/console/console.plugin.ts';
 import { createKey, createMdmUser, createOrg, createPolicy, type TestOrg } from '../helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
@@ -101,6 +101,14 @@ if (skipReason) {
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, `console-${name}.png`), fullPage: true });
   }
 
+  /**
+   * Waits (Playwright's default 30 s) until `within` shows `text`: a page draws its heading
+   * before its requests answer, so reading innerText at once races them.
+   */
+  async function showsText(within: Locator, text: RegExp): Promise<void> {
+    await within.filter({ hasText: text }).first().waitFor();
+  }
+
   /** No horizontal scrolling, and every control has an accessible name. */
   async function assertUsable(page: Page, label: string): Promise<void> {
     const facts = await page.evaluate(`(() => {
@@ -160,13 +168,11 @@ if (skipReason) {
         const qr = page.getByRole('img', { name: 'QR code of the enrollment link' });
         await qr.waitFor();
         assert.ok(((await qr.boundingBox())?.width ?? 0) >= 150, 'the QR code is large enough to scan');
-        const text = await page.locator('main').innerText();
-        assert.match(text, /Pending/);
-        assert.match(text, /Finance laptops \(priority 3\)/);
-        assert.match(text, /Queued|Sent/);
+        // The token, its email and its trail arrive by separate requests: wait for each text.
+        for (const text of [/Pending/, /Finance laptops \(priority 3\)/, /Queued|Sent/]) await showsText(page.locator('main'), text);
         const trail = page.getByRole('region', { name: 'Audit trail' });
-        assert.match(await trail.innerText(), /Created/);
-        assert.match(await trail.innerText(), /Email queued/);
+        await showsText(trail, /Created/);
+        await showsText(trail, /Email queued/);
         await assertUsable(page, 'token page');
         await shot(page, 'token-1440');
         assert.deepEqual(problems, []);
@@ -329,7 +335,8 @@ if (skipReason) {
         await page.goto(`${base}/console/tokens/windows`);
         await page.getByRole('heading', { name: 'Tokens de inscripción de Windows' }).waitFor();
         assert.equal(await page.locator('html').getAttribute('lang'), 'es');
-        assert.match(await page.locator('main').innerText(), /Pendiente/);
+        // The heading is drawn before the list's request answers.
+        await showsText(page.locator('main'), /Pendiente/);
         await assertUsable(page, 'tokens in Spanish at 390px');
         await shot(page, 'tokens-es-390');
         assert.deepEqual(problems, []);
