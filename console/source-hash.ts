@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPackageRoot } from '../src/package-root.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** console/: where this file is, or two levels up and back in when compiled into dist/console/ (npm run build). */
-export const CONSOLE_DIR = import.meta.url.endsWith('.js') ? path.join(HERE, '..', '..', 'console') : HERE;
+/** console/, whether this file runs from its source, from dist/ or from the server's bundle. */
+export const CONSOLE_DIR = path.join(findPackageRoot(path.dirname(fileURLToPath(import.meta.url))), 'console');
 const INPUTS = ['index.html', 'vite.config.ts', 'package.json', 'src', '../clients/typescript/src/index.ts'];
 
 function files(entry: string): string[] {

@@ -23,9 +23,11 @@ const imports = sourceFiles(SRC).map((file) => {
 /** The folder (or root file) an src/ path belongs to: `modules`, `mail`, `errors.ts`, ... */
 const areaOf = (path: string) => (path.includes('/') ? path.slice(0, path.indexOf('/')) : path);
 
-const VOCABULARY = ['errors.ts', 'config.ts', 'permissions.ts', 'platforms'];
+const VOCABULARY = ['errors.ts', 'config.ts', 'permissions.ts', 'platforms', 'package-root.ts'];
 const ALLOWED: Record<string, string[]> = {
-  db: [],
+  // package-root.ts: where the migrations and the embedded database's worker are.
+  db: ['package-root.ts'],
+  'package-root.ts': [],
   'errors.ts': [],
   'config.ts': VOCABULARY,
   'permissions.ts': VOCABULARY,

@@ -1,15 +1,13 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Container } from '../container.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { consoleSessionRoutes } from './console-session.routes.ts';
 import { consoleStaticRoutes } from './console-static.routes.ts';
 import type { SessionAuthenticator } from './session-auth.ts';
 
-/**
- * Where `npm run console:build` (run by npm ci and, when outdated, by npm start) writes the
- * console. Compiled (npm run build), this file runs from dist/src/console/: one level deeper.
- */
-export const CONSOLE_DIST_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../../console/dist' : '../../console/dist', import.meta.url));
+/** Where `npm run console:build` (run by npm ci and, when outdated, by npm start) writes the console. */
+export const CONSOLE_DIST_DIR = path.join(PACKAGE_ROOT, 'console', 'dist');
 
 /** The admin console: its session routes and its static files, both under /console/. */
 export async function registerConsole(app: FastifyInstance, options: { container: Container; authenticator: SessionAuthenticator; distDir?: string }): Promise<void> {

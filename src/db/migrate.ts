@@ -1,13 +1,13 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import type { Database } from './client.ts';
 
-// Compiled (npm run build), this file runs from dist/src/db/: one directory deeper, ending in .js.
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../../migrations' : '../../migrations', import.meta.url));
+export const MIGRATIONS_FOLDER = path.join(PACKAGE_ROOT, 'migrations');
 
 /** Any 64-bit number works; it only has to be the same for every Openroll process. */
 const MIGRATION_LOCK = 7_346_112_019;

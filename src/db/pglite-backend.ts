@@ -1,4 +1,7 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** What a batch of frontend messages came to. */
 export type BatchResult = { ok: true; data: Buffer } | { ok: false; reason: 'timeout' | 'crashed'; message: string };
@@ -18,7 +21,8 @@ export interface PgliteBackend {
   close(): Promise<void>;
 }
 
-const WORKER_URL = new URL('./pglite-worker.mjs', import.meta.url);
+// Plain JavaScript, run from src/ whether the server runs from its sources or from the build.
+const WORKER_URL = pathToFileURL(path.join(PACKAGE_ROOT, 'src', 'db', 'pglite-worker.mjs'));
 
 interface Running {
   worker: Worker;
