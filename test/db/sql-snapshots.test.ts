@@ -44,18 +44,23 @@ function assertSame(path: string, actual: string): void {
 }
 
 describe('the committed SQL', () => {
+  // One fresh database: the schema is read from it, then the statements' app runs on it and drops it.
   let db: TestDatabase;
+  let dropped = false;
   before(async () => {
     db = await createTestDatabase();
   });
-  after(() => db.drop());
+  after(async () => {
+    if (!dropped) await db.drop();
+  });
 
   test('db/schema.sql is the fully migrated database', async () => {
     assertSame('schema.sql', await schemaSnapshot(db.database));
   });
 
   test('db/statements/ hold what the token list and the bulk create send', async () => {
-    const made = await statementSnapshots();
+    dropped = true;
+    const made = await statementSnapshots(db);
     for (const [name, text] of made) assertSame(`statements/${name}`, text);
     const stale = readdirSync(join(SQL_DIR, 'statements')).filter((name) => !made.has(name));
     assert.deepEqual(stale, [], `no code makes these: delete them, or refresh with \`${REFRESH_COMMAND}\``);

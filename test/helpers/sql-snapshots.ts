@@ -19,7 +19,7 @@ import { enrollmentTokens } from '../../src/db/schema.ts';
 import { catalogSchema } from './sql-catalog.ts';
 import { createMdmUser, createOrg, createPolicy } from './factories.ts';
 import { buildTestApp, call } from './test-app.ts';
-import { createTestDatabase } from './test-db.ts';
+import { createTestDatabase, type TestDatabase } from './test-db.ts';
 import { tokensPath } from './tokens.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -174,9 +174,9 @@ const HEADERS: Record<string, string> = {
 -- transaction (BEGIN and COMMIT are left out here: the PGlite driver sends them on its own).`,
 };
 
-/** The statement files, from real requests over the app on `database`'s kind of database. */
-export async function statementSnapshots(): Promise<Map<string, string>> {
-  const test = await createTestDatabase();
+/** The statement files, from real requests over the app on a fresh database (`given`, or a new one), which it drops. */
+export async function statementSnapshots(given?: TestDatabase): Promise<Map<string, string>> {
+  const test = given ?? (await createTestDatabase());
   const capture = recorded(test.database);
   const ctx = await buildTestApp({ webhookAllowPrivateNetworks: true }, { db: { ...test, database: capture.database } });
   try {
@@ -237,12 +237,8 @@ export async function statementSnapshots(): Promise<Map<string, string>> {
 export async function sqlSnapshots(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const test = await createTestDatabase();
-  try {
-    files.set('schema.sql', await schemaSnapshot(test.database));
-  } finally {
-    await test.drop();
-  }
-  for (const [name, text] of await statementSnapshots()) files.set(`statements/${name}`, text);
+  files.set('schema.sql', await schemaSnapshot(test.database));
+  for (const [name, text] of await statementSnapshots(test)) files.set(`statements/${name}`, text);
   return files;
 }
 
