@@ -140,7 +140,12 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
   await app.register(healthRoutes, { ping: container.database.ping });
   await app.register(metricsRoutes, { metrics: container.metrics, token: config.metricsToken });
   await app.register(enrollPageRoutes, { pages: container.enrollPages, wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 } });
-  await registerConsole(app, { container, authenticator: consoleSessions });
+  await registerConsole(app, {
+    sessions: container.consoleSessions,
+    authenticator: consoleSessions,
+    rateLimitPerMinute: container.config.rateLimitPerMinute,
+    isCheckedKey: (key) => container.auth.isChecked(key),
+  });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(mdmUsersRoutes, { mdmUsers: container.mdmUsers });
   for (const platform of PLATFORMS) {

@@ -126,7 +126,7 @@ export function createContainer(deps: ContainerDeps) {
     credentialCheck,
     auth,
     apiKeys,
-    consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck }),
+    consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck, callerKey: apiKeys.callerKey }),
     organizations: createOrganizationsService({ database, clock, check: credentialCheck }),
     mdmUsers: createMdmUsersService({ database, clock }),
     policies: createPoliciesService({ database, clock }),

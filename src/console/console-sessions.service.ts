@@ -2,7 +2,6 @@ import type { Database } from '../db/client.ts';
 import { AppError, type ErrorName } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { digestsEqual, randomToken, sha256 } from '../lib/secrets.ts';
-import { createApiKeysRepo } from '../modules/api-keys/api-keys.repo.ts';
 import { grantsOf } from '../auth/api-key-credentials.ts';
 import type { AuthContext } from '../auth/auth-context.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -63,7 +62,10 @@ interface ParsedCookie {
   checked: boolean;
 }
 
-export function createConsoleSessionsService(deps: { database: Database; clock: Clock; auth: Authenticator; check: CredentialCheck }) {
+/** What a session shows of the key it was opened with: read through the API keys' service (container.ts). */
+export type CallerKey = (auth: AuthContext) => Promise<{ id: string; name: string; prefix: string } | undefined>;
+
+export function createConsoleSessionsService(deps: { database: Database; clock: Clock; auth: Authenticator; check: CredentialCheck; callerKey: CallerKey }) {
   const repo = () => createConsoleSessionsRepo(deps.database.db);
   // Checked cookies whose session failed: final (an ended session is deleted, a revoked key stays so).
   const failures = createFailureMemory();
@@ -107,7 +109,7 @@ export function createConsoleSessionsService(deps: { database: Database; clock: 
     /** Exchanges an API key (401 when it is unknown, revoked or expired) for a new session. */
     async signIn(apiKey: string): Promise<{ cookieValue: string; view: ConsoleSessionView; maxAgeSeconds: number }> {
       const auth = await deps.auth.authenticate(apiKey);
-      const key = await createApiKeysRepo(deps.database.db).get(auth.organization.id, auth.keyId);
+      const key = await deps.callerKey(auth);
       if (!key) throw new AppError('INVALID_TOKEN');
       const now = deps.clock.now();
       const secret = randomToken(32);

@@ -1,36 +1,18 @@
-import type { Database, Executor } from '../db/client.ts';
-import type { Clock } from '../lib/clock.ts';
-import { createOutboxWorker, type Settlement, type WorkerReport } from '../outbox/outbox-worker.ts';
+import type { Executor } from '../db/client.ts';
+import { createOutboxWorker, senderFace, type SenderSettings, type Settlement, type WorkerReport } from '../outbox/outbox-worker.ts';
 import { renderEnrollmentEmail } from './enrollment-email.ts';
 import type { Mailer } from './mailer.ts';
 import { emailQueue, settleMessage, type OutboxRecord } from './outbox.repo.ts';
 import type { DeliveryEvent, ReadRecipientToken, RecordDelivery } from './recipient-token.ts';
 
-export interface OutboxSenderOptions {
-  database: Database;
-  clock: Clock;
+export interface OutboxSenderOptions extends SenderSettings {
   mailer: Mailer;
-  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** The token module's face for mail, handed in by container.ts. */
   tokens: { read: ReadRecipientToken; recordDelivery: RecordDelivery };
-  maxAttempts: number;
-  retryBaseMs: number;
-  /** How long a claimed message stays with this sender unless renewed (src/outbox/). */
-  leaseMs?: number;
-  /** Sends in flight at once: also the most messages this sender holds. */
-  concurrency?: number;
 }
 
-export interface DeliveryReport {
-  claimed: number;
-  sent: number;
-  retried: number;
-  failed: number;
-  cancelled: number;
-  /** Messages another sender took over (their lease ran out): not sent by this one, or sent by both. */
-  lost: number;
-  errors: number;
-}
+/** `sent` is the worker's `done`; `lost`: messages another sender took over (not sent by this one, or sent by both). */
+export type DeliveryReport = Omit<WorkerReport, 'done'> & { sent: number };
 
 /** Message ids are fixed per outbox row: a resend after a crash carries the same id. */
 export function messageIdFor(outboxId: string): string {
@@ -82,15 +64,9 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   }
 
   const worker = createOutboxWorker<OutboxRecord, MailDetail>({
+    ...options,
     name: 'email',
-    database: options.database,
-    clock: options.clock,
-    log,
     queue: emailQueue,
-    leaseMs: options.leaseMs ?? 10_000,
-    concurrency: options.concurrency ?? 5,
-    maxAttempts: options.maxAttempts,
-    retryBaseMs: options.retryBaseMs,
     async attempt(message, stillHeld) {
       const org = message.organizationId;
       const token = await options.tokens.read({ organizationId: org, tokenId: message.tokenId });
@@ -118,15 +94,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     settle,
   });
 
-  const report = ({ done, ...rest }: WorkerReport): DeliveryReport => ({ ...rest, sent: done });
-  return {
-    /** One claim and its sends; returns what happened, and how many were claimed. */
-    runOnce: async (): Promise<DeliveryReport> => report(await worker.runOnce()),
-    start: worker.start,
-    wake: worker.wake,
-    stop: worker.stop,
-    heartbeat: worker.heartbeat,
-  };
+  return senderFace(worker, ({ done, ...rest }): DeliveryReport => ({ ...rest, sent: done }));
 }
 
 export type OutboxSender = ReturnType<typeof createOutboxSender>;

@@ -18,20 +18,24 @@ export type Settlement<D> =
   | { state: 'failed'; at: Date; error: string; detail: D }
   | { state: 'cancelled'; at: Date; error: string; detail: D };
 
-export interface OutboxWorkerOptions<R extends OutboxRow, D> {
-  /** Names the outbox in logs: `email`, `webhook`. */
-  name: string;
+/** What the wiring sets for every sender alike (container.ts); the rest is each outbox's own. */
+export interface SenderSettings {
   database: Database;
   clock: Clock;
   log: Log;
-  queue: OutboxQueue<OutboxTable>;
-  /** How long a claim holds a row unless renewed; live senders renew every third of it. */
-  leaseMs: number;
-  /** Attempts in flight at once, and so the most rows this sender holds. */
-  concurrency: number;
   maxAttempts: number;
   /** First retry delay; each later one doubles, up to an hour. */
   retryBaseMs: number;
+  /** How long a claim holds a row unless renewed; live senders renew every third of it. */
+  leaseMs?: number;
+  /** Attempts in flight at once, and so the most rows this sender holds. */
+  concurrency?: number;
+}
+
+export interface OutboxWorkerOptions<R extends OutboxRow, D> extends SenderSettings {
+  /** Names the outbox in logs: `email`, `webhook`. */
+  name: string;
+  queue: OutboxQueue<OutboxTable>;
   /**
    * One attempt at a held row. It must call `stillHeld()` right before the send and send
    * nothing when it answers false (another sender holds the row now): it returns 'lost'.
@@ -85,7 +89,9 @@ interface Held<R> {
  * between the receiver's acceptance and the settlement's commit can send it twice.
  */
 export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorkerOptions<R, D>) {
-  const { database, clock, log, queue, leaseMs, concurrency, name } = options;
+  const { database, clock, log, queue, name } = options;
+  const leaseMs = options.leaseMs ?? 10_000;
+  const concurrency = options.concurrency ?? 5;
   const db = database.db;
   const held = new Map<string, Held<R>>();
   const keyOf = (row: { organizationId: string; id: string }) => `${row.organizationId}:${row.id}`;
@@ -268,3 +274,15 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
+
+/** A sender's face: the worker's controls, its report in the outbox's own words. */
+export function senderFace<T>(worker: OutboxWorker, report: (r: WorkerReport) => T) {
+  return {
+    /** One claim and its attempts; returns what happened, and how many were claimed. */
+    runOnce: async (): Promise<T> => report(await worker.runOnce()),
+    start: worker.start,
+    wake: worker.wake,
+    stop: worker.stop,
+    heartbeat: worker.heartbeat,
+  };
+}

@@ -1,33 +1,17 @@
-import type { Database, Executor } from '../db/client.ts';
-import type { Clock } from '../lib/clock.ts';
-import { createOutboxWorker, type Settlement, type WorkerReport } from '../outbox/outbox-worker.ts';
+import type { Executor } from '../db/client.ts';
+import { createOutboxWorker, senderFace, type SenderSettings, type Settlement, type WorkerReport } from '../outbox/outbox-worker.ts';
 import { signedHeaders } from './webhook-signing.ts';
 import type { WebhookTransport } from './webhook-transport.ts';
 import { createWebhooksRepo, settleDelivery, webhookQueue, type WebhookDeliveryRecord } from './webhooks.repo.ts';
 
-export interface WebhookSenderOptions {
-  database: Database;
-  clock: Clock;
+export interface WebhookSenderOptions extends SenderSettings {
   transport: WebhookTransport;
-  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
-  maxAttempts: number;
-  retryBaseMs: number;
-  /** How long a claimed delivery stays with this sender unless renewed (src/outbox/). */
-  leaseMs?: number;
-  /** Requests in flight at once: also the most deliveries this sender holds. */
-  concurrency?: number;
   /** Called with each attempt's outcome (the metrics count them). */
   onAttempt?: (outcome: 'delivered' | 'retry' | 'failed' | 'refused') => void;
 }
 
-export interface WebhookReport {
-  claimed: number;
-  delivered: number;
-  retried: number;
-  failed: number;
-  lost: number;
-  errors: number;
-}
+/** `delivered` is the worker's `done`; a webhook is never cancelled. */
+export type WebhookReport = Omit<WorkerReport, 'done' | 'cancelled'> & { delivered: number };
 
 /** The Standard Webhooks message id: the same on every attempt and on a redelivery. */
 export function messageIdOf(deliveryId: string): string {
@@ -69,16 +53,13 @@ export function createWebhookSender(options: WebhookSenderOptions) {
     return true;
   }
 
+  // Deliveries are written inside other transactions, which cannot wake a sender of another
+  // process: new ones are found by polling, or on wake() after a redelivery was queued.
   const worker = createOutboxWorker<WebhookDeliveryRecord, WebhookDetail>({
+    ...options,
     name: 'webhook',
-    database: options.database,
-    clock,
-    log,
     queue: webhookQueue,
-    leaseMs: options.leaseMs ?? 10_000,
     concurrency: options.concurrency ?? 8,
-    maxAttempts: options.maxAttempts,
-    retryBaseMs: options.retryBaseMs,
     async attempt(delivery, stillHeld) {
       const endpoint = await endpoints.get(delivery.organizationId, delivery.endpointId);
       if (!endpoint) return { ok: false, error: 'the endpoint was deleted', detail: { status: null } };
@@ -92,20 +73,7 @@ export function createWebhookSender(options: WebhookSenderOptions) {
     settle,
   });
 
-  const report = ({ done, cancelled: _cancelled, ...rest }: WorkerReport): WebhookReport => ({ ...rest, delivered: done });
-  return {
-    /** One claim and its attempts; returns what happened, and how many were claimed. */
-    runOnce: async (): Promise<WebhookReport> => report(await worker.runOnce()),
-    /**
-     * Starts delivering in the background. Deliveries are written inside other transactions,
-     * which cannot wake a sender of another process, so new ones are found by polling.
-     */
-    start: worker.start,
-    /** A pass now, e.g. after a redelivery was queued. */
-    wake: worker.wake,
-    stop: worker.stop,
-    heartbeat: worker.heartbeat,
-  };
+  return senderFace(worker, ({ done, cancelled: _cancelled, ...rest }): WebhookReport => ({ ...rest, delivered: done }));
 }
 
 export type WebhookSender = ReturnType<typeof createWebhookSender>;

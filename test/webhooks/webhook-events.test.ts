@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { count, eq } from 'drizzle-orm';
 import { webhookDeliveries } from '../../src/db/schema.ts';
 import { createSmtpMailer } from '../../src/mail/mailer.ts';
-import { createTokenEventsRepo } from '../../src/modules/enrollment-tokens/token-events.repo.ts';
+import { redeemInTransaction } from '../../src/modules/enrollment-tokens/token-lifecycle.service.ts';
 import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts';
 import { createTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
 import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
@@ -112,7 +112,9 @@ describe('token changes become webhook events', () => {
     const before = await queued(t);
     await assert.rejects(
       ctx.db.database.db.transaction(async (tx) => {
-        await createTokenEventsRepo(tx).append(t.org.id, [{ tokenId: created.body.data.id, type: 'revoked', actorKeyId: null, at: ctx.clock.now(), changes: {} }]);
+        // A device protocol's path: the redemption, its trail and its deliveries in the caller's transaction.
+        const redeemed = await redeemInTransaction(tx, { organizationId: t.org.id, platform: 'windows', tokenId: created.body.data.id, deviceId: 'abcdefabcdefabcdefabcdef', now: ctx.clock.now() });
+        assert.equal(redeemed.ok, true);
         assert.equal((await tx.select({ n: count() }).from(webhookDeliveries).where(eq(webhookDeliveries.organizationId, t.org.id)))[0]!.n, before.length + 1);
         throw new Error('the change fails after its events were written');
       }),

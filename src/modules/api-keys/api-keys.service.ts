@@ -49,6 +49,11 @@ export function createApiKeysService(deps: { database: Database; clock: Clock; c
   const repo = () => createApiKeysRepo(deps.database.db);
 
   return {
+    /** The caller's own key as stored (the console shows its name and prefix); undefined once deleted. */
+    async callerKey(auth: AuthContext): Promise<ApiKeyRecord | undefined> {
+      return repo().get(auth.organization.id, auth.keyId);
+    },
+
     async list(auth: AuthContext, page: PageRequest): Promise<Page<ApiKeyView>> {
       const { items, total } = await repo().list(auth.organization.id, page);
       return toPage(items.map(toApiKeyView), total, page);

@@ -2,8 +2,6 @@ import { and, asc, eq } from 'drizzle-orm';
 import { insertRows } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { tokenEvents } from '../../db/schema.ts';
-import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
-import { enqueueWebhookEvents } from '../../webhooks/webhook-events.ts';
 import type { PageRequest } from '../../lib/pagination.ts';
 
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
@@ -15,14 +13,12 @@ export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 /** The audit trail of tokens: append-only, read per token in order. */
 export function createTokenEventsRepo(db: Executor) {
   return {
-    async append(organizationId: string, events: NewTokenEvent[], endpointsOf?: EndpointLookup): Promise<void> {
+    async append(organizationId: string, events: NewTokenEvent[]): Promise<void> {
       await insertRows(
         db,
         tokenEvents,
         events.map((e) => ({ ...e, organizationId })),
       );
-      // The webhook outbox: written with the audit event, in the same transaction.
-      await enqueueWebhookEvents(db, organizationId, events, endpointsOf);
     },
     async listForToken(organizationId: string, tokenId: string, { page, limit }: PageRequest): Promise<{ items: TokenEventRecord[]; total: number }> {
       const where = and(eq(tokenEvents.organizationId, organizationId), eq(tokenEvents.tokenId, tokenId));

@@ -10,12 +10,12 @@ import { dependentRows } from '../../db/bulk-insert.ts';
 import { emailOutbox, tokenEvents, webhookDeliveries } from '../../db/schema.ts';
 import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
 import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
-import { webhookDeliveryRows, type TokenSnapshot } from '../../webhooks/webhook-events.ts';
 import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
 import type { DeliveryEvent } from '../../mail/recipient-token.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import { createCertificatesRepo } from '../../pki/certificates.repo.ts';
 import { createTokenEventsRepo, type NewTokenEvent, type TokenEventType } from './token-events.repo.ts';
+import { enqueueWebhookEvents, webhookDeliveryRows, type TokenSnapshot } from './token-webhooks.ts';
 import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
 import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges, type NewTokenRow } from './token-rules.ts';
@@ -51,14 +51,16 @@ function transitionRows(organizationId: string, events: TokenTransition[]): { tr
 }
 
 /**
- * The single place a transition of an existing token is recorded: its audit event, and for an
- * email its outbox row, in `tx` (the transaction of the change itself). Returns the outbox rows
+ * The single place a transition of an existing token is recorded: its audit event, for an
+ * email its outbox row, and its webhook deliveries, in `tx` (the transaction of the change itself). Returns the outbox rows
  * it queued. New tokens are recorded with their insert (insertIssued), from the same rows.
  */
 async function recordTransitions(tx: Executor, organizationId: string, events: TokenTransition[], endpointsOf?: EndpointLookup): Promise<NewOutboxRecord[]> {
   const { trail, emails } = transitionRows(organizationId, events);
   if (emails.length > 0) await createOutboxRepo(tx).enqueue(organizationId, emails);
-  await createTokenEventsRepo(tx).append(organizationId, trail, endpointsOf);
+  await createTokenEventsRepo(tx).append(organizationId, trail);
+  // The webhook outbox: written with the audit events, in the same transaction.
+  await enqueueWebhookEvents(tx, organizationId, trail, endpointsOf);
   await revokeUnredeemedIdentities(tx, organizationId, events);
   return emails;
 }
