@@ -46,7 +46,11 @@ const ALLOWED: Record<string, string[]> = {
   // pki, webhooks, protocols came with device enrollment and webhooks (issues 12, 13, 16): the
   // lifecycle writes the webhook outbox beside the email outbox, the push certificate is kept
   // encrypted with the server key, and the device admin routes read the protocols' device rows.
-  modules: ['db', 'lib', 'auth', 'limits', 'plugins', 'mail', 'pki', 'webhooks', 'protocols', ...VOCABULARY],
+  // devices: the device modules show the command counts and clear the queue on retire (issue
+  // 23); the arrow goes away when those modules move into src/devices/ (issue 23, item 1).
+  modules: ['db', 'lib', 'auth', 'limits', 'plugins', 'mail', 'pki', 'webhooks', 'protocols', 'devices', ...VOCABULARY],
+  // devices: the command queue (issue 23): its table, its route (auth, plugins), nothing above.
+  devices: ['db', 'lib', 'auth', 'plugins', ...VOCABULARY],
 };
 
 describe('what may import what', () => {
