@@ -117,3 +117,16 @@ describe('the list', () => {
     }
   });
 });
+
+describe('the queue under concurrent takers', () => {
+  test('several next() at once (as several server processes would) never hand out one command twice', async () => {
+    const t = await createOrg(ctx);
+    const device = { id: (await createAppleDevice(ctx, t.org)).id, platform: 'apple' as const };
+    const commands = ctx.container.deviceCommands;
+    const queued = await commands.enqueue(ctx.container.database.db, t.org.id, device, Array.from({ length: 12 }, () => ({ type: 'ProfileList', target: null })));
+    const taken = (await Promise.all(Array.from({ length: 6 }, () => commands.next(t.org.id, device.id, { limit: 3 })))).flat().map((c) => c.id);
+    assert.equal(new Set(taken).size, taken.length, 'no command taken twice');
+    const rest = (await commands.next(t.org.id, device.id, { limit: 12 })).map((c) => c.id);
+    assert.deepEqual([...taken, ...rest].sort(), queued.map((c) => c.id).sort(), 'every command taken once');
+  });
+});
