@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { Element } from '@xmldom/xmldom';
 import type { NewDeviceCommand } from '../../../src/devices/commands/device-command.ts';
 import { createOrg, type TestOrg } from '../../helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
@@ -65,8 +66,8 @@ async function session(t: TestOrg, device: EnrolledWindowsDevice, body: string) 
 }
 
 /** The server's commands in an answer (every SyncBody child but Status and Final). */
-const commandsOf = (root: ReturnType<typeof parse>) =>
-  Array.from(all(root, 'SyncBody')[0]!.childNodes).filter((n): n is Element => n.nodeType === 1 && !['Status', 'Final'].includes((n as Element).localName)) as unknown as ReturnType<typeof parse>[];
+const commandsOf = (root: Element): Element[] =>
+  Array.from(all(root, 'SyncBody')[0]!.childNodes).filter((n): n is Element => n.nodeType === 1 && !['Status', 'Final'].includes((n as Element).localName ?? ''));
 
 const queueOf = async (t: TestOrg, id: string, query = '') => call(ctx.app, t.adminKey, { method: 'GET', url: `${devicesPath(t)}/${id}/commands${query}` });
 const countsOf = async (t: TestOrg, id: string) => (await call(ctx.app, t.adminKey, { method: 'GET', url: `${devicesPath(t)}/${id}` })).body.data.commands;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Element } from '@xmldom/xmldom';
 import type { DeviceCommandRecord } from '../../../src/devices/commands/device-command.ts';
 import { encodeCommands, firstCommandId } from '../../../src/protocols/windows/syncml-commands.ts';
 import { parseSyncml, syncmlResponse } from '../../../src/protocols/windows/syncml.ts';
