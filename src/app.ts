@@ -38,6 +38,7 @@ import { docsCsp, inlineStyleSources, registerSecurityHeaders } from './plugins/
 import { serverTimeouts } from './plugins/server-timeouts.ts';
 import { registerStatementTimeouts } from './plugins/statement-timeouts.ts';
 import { webhooksRoutes } from './webhooks/webhooks.routes.ts';
+import { deviceCommandsRoutes } from './devices/commands/device-commands.routes.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 
 export interface BuildAppOptions {
@@ -172,6 +173,7 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
   await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
+  await app.register(deviceCommandsRoutes, { commands: container.deviceCommands });
   await app.register(windowsRoutes, {
     enrollment: container.windowsEnrollment,
     management: container.windowsManagement,

@@ -33,6 +33,7 @@ import { createAppleDevicesService } from './modules/apple-devices/apple-devices
 import { createPushCertificateService } from './modules/apple-push-certificate/push-certificate.service.ts';
 import { createCheckInService } from './protocols/apple/checkin.service.ts';
 import { createMdmChannelService } from './protocols/apple/mdm-channel.service.ts';
+import { createDeviceCommandsService } from './devices/commands/device-commands.service.ts';
 import { createProfileService } from './protocols/apple/profile.service.ts';
 import { createScepService } from './protocols/apple/scep.service.ts';
 import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
@@ -95,6 +96,8 @@ export function createContainer(deps: ContainerDeps) {
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
   const appleDeps = { database, clock, ca: certificateAuthority };
+  // The command queue of every enrolled device: the one writer of device_commands.
+  const deviceCommands = createDeviceCommandsService({ database, clock });
   const metrics = createMetrics({ database, clock });
   const resolve = deps.resolveHost ?? systemResolver;
   const webhookSender = createWebhookSender({
@@ -147,14 +150,15 @@ export function createContainer(deps: ContainerDeps) {
     tokenLifecycle,
     certificateAuthority,
     windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
-    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions }),
-    windowsDevices: createWindowsDevicesService({ database, clock, certificateAuthority }),
+    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions, commands: deviceCommands }),
+    windowsDevices: createWindowsDevicesService({ database, clock, certificateAuthority, commands: deviceCommands }),
+    deviceCommands,
     pushCertificates,
-    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock }),
+    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock, commands: deviceCommands }),
     appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
     appleScep: createScepService(appleDeps),
-    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
-    appleMdm: createMdmChannelService(appleDeps),
+    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates, commands: deviceCommands }),
+    appleMdm: createMdmChannelService({ ...appleDeps, commands: deviceCommands }),
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
     metrics,

@@ -179,6 +179,10 @@ async function seedTenant(t: TestOrg): Promise<Tenant> {
     winDevice: (await insertWindowsDevice(ctx, t.org)).id,
   };
   ids.admDevice = (await createAppleDevice(ctx, t.org, String(ids.admToken))).id;
+  // Each device has a command queued, so the queue routes have something of B's to leak.
+  const commands = ctx.container.deviceCommands;
+  await commands.enqueue(ctx.container.database.db, t.org.id, { id: String(ids.winDevice), platform: 'windows' }, [{ type: 'Get', target: './DevDetail/SwV' }]);
+  await commands.enqueue(ctx.container.database.db, t.org.id, { id: String(ids.admDevice), platform: 'apple' }, [{ type: 'ProfileList', target: null }]);
   return { ...t, ids, userEmail: user.email };
 }
 

@@ -521,6 +521,50 @@ export const appleDevices = pgTable(
 );
 
 /**
+ * Every enrolled device's command queue (issue 23; src/devices/commands/ is its only writer).
+ * `seq` is the order commands go out in; `sessionId`/`msgId`/`cmdId` name the OMA-DM message
+ * and command a Windows command was sent as, so the device's Status finds it; `notNowAt` marks
+ * an Apple command the device answered NotNow to, skipped until its next Idle (NanoMDM's rule).
+ */
+export const deviceCommands = pgTable(
+  'device_commands',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    deviceId: id('device_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /** windows or apple. */
+    platform: text('platform').notNull(),
+    /** The OMA-DM verb (Replace, Add, Get, ...) or the Apple RequestType. */
+    type: text('type').notNull(),
+    /** The LocURI or the profile's PayloadIdentifier; null for queries. */
+    target: text('target'),
+    /** What the protocol's encoder needs (src/devices/commands/device-command.ts). */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    sourceTokenId: id('source_token_id'),
+    sourcePolicyId: id('source_policy_id'),
+    /** queued, sent, acknowledged or error. */
+    status: text('status').notNull(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    sessionId: text('session_id'),
+    msgId: text('msg_id'),
+    cmdId: text('cmd_id'),
+    notNowAt: ts('not_now_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    sentAt: ts('sent_at'),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    // next() (queued, in seq order), the counts per status, clear() and the session's matches.
+    index('device_commands_org_device_status_idx').on(t.organizationId, t.deviceId, t.status, t.seq),
+    // The queue route's default order.
+    index('device_commands_org_device_created_idx').on(t.organizationId, t.deviceId, t.createdAt, t.id),
+  ],
+);
+
+/**
  * Webhook endpoints of an organization (src/webhooks/). The signing secret must be read back to
  * sign each delivery, so unlike API keys it is stored as issued; it leaves the API only once.
  */

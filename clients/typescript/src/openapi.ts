@@ -5318,6 +5318,13 @@ export interface paths {
                                     createdAt: string;
                                     /** Format: date-time */
                                     updatedAt: string;
+                                    /** @description How many of the device’s commands are in each status */
+                                    commands: {
+                                        queued: number;
+                                        sent: number;
+                                        acknowledged: number;
+                                        error: number;
+                                    };
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -5514,6 +5521,13 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description How many of the device’s commands are in each status */
+                                commands: {
+                                    queued: number;
+                                    sent: number;
+                                    acknowledged: number;
+                                    error: number;
+                                };
                             };
                         };
                     };
@@ -5691,6 +5705,13 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description How many of the device’s commands are in each status */
+                                commands: {
+                                    queued: number;
+                                    sent: number;
+                                    acknowledged: number;
+                                    error: number;
+                                };
                             };
                         };
                     };
@@ -12004,6 +12025,13 @@ export interface paths {
                                     createdAt: string;
                                     /** Format: date-time */
                                     updatedAt: string;
+                                    /** @description How many of the device’s commands are in each status */
+                                    commands: {
+                                        queued: number;
+                                        sent: number;
+                                        acknowledged: number;
+                                        error: number;
+                                    };
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -12204,6 +12232,13 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description How many of the device’s commands are in each status */
+                                commands: {
+                                    queued: number;
+                                    sent: number;
+                                    acknowledged: number;
+                                    error: number;
+                                };
                             };
                         };
                     };
@@ -12385,6 +12420,13 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description How many of the device’s commands are in each status */
+                                commands: {
+                                    queued: number;
+                                    sent: number;
+                                    acknowledged: number;
+                                    error: number;
+                                };
                             };
                         };
                     };
@@ -12503,6 +12545,406 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{organizationId}/mdm/windows/devices/{id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the commands queued for a Windows device, and what it answered
+         * @description Sort by createdAt (the default, oldest first), updatedAt or status.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    limit?: number;
+                    sort?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Entity Id or Slug */
+                    organizationId: string;
+                    /** @description Entity Id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            data: {
+                                items: {
+                                    /** @description Entity Id */
+                                    id: string;
+                                    /** @description Entity Id */
+                                    deviceId: string;
+                                    /** @description The OMA-DM verb (Replace, Add, Get, ...) or the Apple RequestType (DeviceInformation, InstallProfile, ...) */
+                                    type: string;
+                                    /** @description The LocURI, or the profile’s PayloadIdentifier; null for queries */
+                                    target: string | null;
+                                    source: {
+                                        tokenId: string | null;
+                                        policyId: string | null;
+                                    };
+                                    status: "queued" | "sent" | "acknowledged" | "error";
+                                    result: {
+                                        /** @description The OMA-DM status code, or the first ErrorCode of an Apple ErrorChain */
+                                        code: number | null;
+                                        message: string | null;
+                                        errorChain?: {
+                                            [key: string]: unknown;
+                                        }[];
+                                    } | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    sentAt: string | null;
+                                    completedAt: string | null;
+                                }[];
+                                totalDocs: number;
+                                limit: number;
+                                page: number;
+                                totalPages: number;
+                                hasPrevPage: boolean;
+                                hasNextPage: boolean;
+                                prevPage: number | null;
+                                nextPage: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The key lacks the permission (4003) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
+                429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{organizationId}/mdm/apple/devices/{id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the commands queued for an Apple device, and what it answered
+         * @description Sort by createdAt (the default, oldest first), updatedAt or status.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    limit?: number;
+                    sort?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Entity Id or Slug */
+                    organizationId: string;
+                    /** @description Entity Id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            data: {
+                                items: {
+                                    /** @description Entity Id */
+                                    id: string;
+                                    /** @description Entity Id */
+                                    deviceId: string;
+                                    /** @description The OMA-DM verb (Replace, Add, Get, ...) or the Apple RequestType (DeviceInformation, InstallProfile, ...) */
+                                    type: string;
+                                    /** @description The LocURI, or the profile’s PayloadIdentifier; null for queries */
+                                    target: string | null;
+                                    source: {
+                                        tokenId: string | null;
+                                        policyId: string | null;
+                                    };
+                                    status: "queued" | "sent" | "acknowledged" | "error";
+                                    result: {
+                                        /** @description The OMA-DM status code, or the first ErrorCode of an Apple ErrorChain */
+                                        code: number | null;
+                                        message: string | null;
+                                        errorChain?: {
+                                            [key: string]: unknown;
+                                        }[];
+                                    } | null;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                    sentAt: string | null;
+                                    completedAt: string | null;
+                                }[];
+                                totalDocs: number;
+                                limit: number;
+                                page: number;
+                                totalPages: number;
+                                hasPrevPage: boolean;
+                                hasNextPage: boolean;
+                                prevPage: number | null;
+                                nextPage: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The key lacks the permission (4003) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
+                429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

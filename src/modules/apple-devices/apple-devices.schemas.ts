@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { CommandCounts } from '../../devices/commands/device-commands.schemas.ts';
 import { DateTime, Id, NullableDateTime, OrgEntityParams, OrgParams, PageQuery, literals, ok, paginated, withErrors } from '../../lib/schemas.ts';
 
 export const APPLE_DEVICE_SORT_FIELDS = ['createdAt', 'updatedAt', 'lastSeenAt', 'serialNumber'] as const;
@@ -31,6 +32,8 @@ export const AppleDevice = Type.Object({
   lastSeenAt: DateTime,
   createdAt: DateTime,
   updatedAt: DateTime,
+  /** Command queue (issue 23). */
+  commands: CommandCounts,
 });
 
 export type AppleDeviceView = Static<typeof AppleDevice>;

@@ -4,11 +4,13 @@ import type { Clock } from '../../lib/clock.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
+import { emptyCounts, type CommandCounts } from '../../devices/commands/device-command.ts';
+import type { DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { createAppleDevicesRepo, type AppleDeviceRecord } from './apple-devices.repo.ts';
 import { APPLE_DEVICE_SORT_FIELDS, type AppleDeviceView } from './apple-devices.schemas.ts';
 
-export function toAppleDeviceView(row: AppleDeviceRecord): AppleDeviceView {
+export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCounts = emptyCounts()): AppleDeviceView {
   return {
     id: row.id,
     organization: row.organizationId,
@@ -31,24 +33,30 @@ export function toAppleDeviceView(row: AppleDeviceRecord): AppleDeviceView {
     lastSeenAt: row.lastSeenAt.toISOString(),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    commands,
   };
 }
 
 /** The admin's read of the Apple devices that checked in (the protocol side writes them), and their retirement. */
-export function createAppleDevicesService(deps: { database: Database; ca: CertificateAuthority; clock: Clock }) {
+export function createAppleDevicesService(deps: { database: Database; ca: CertificateAuthority; clock: Clock; commands: DeviceCommandsService }) {
   const repo = () => createAppleDevicesRepo(deps.database.db);
+  // Command queue (issue 23): every device object carries its commands' counts.
+  const withCounts = async (organizationId: string, rows: AppleDeviceRecord[]) => {
+    const counts = await deps.commands.counts(organizationId, rows.map((r) => r.id));
+    return rows.map((r) => toAppleDeviceView(r, counts.get(r.id)));
+  };
   return {
     async list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<AppleDeviceView>> {
       const sort = parseSort(query.sort, APPLE_DEVICE_SORT_FIELDS, NEWEST_FIRST);
       const page = { page: query.page, limit: query.limit };
       const { items, total } = await repo().list(auth.organization.id, sort, page);
-      return toPage(items.map(toAppleDeviceView), total, page);
+      return toPage(await withCounts(auth.organization.id, items), total, page);
     },
 
     async get(auth: AuthContext, id: string): Promise<AppleDeviceView> {
       const row = await repo().get(auth.organization.id, id.toLowerCase());
       if (!row) throw notFound();
-      return toAppleDeviceView(row);
+      return (await withCounts(auth.organization.id, [row]))[0]!;
     },
 
     /**
@@ -58,15 +66,17 @@ export function createAppleDevicesService(deps: { database: Database; ca: Certif
     async retire(auth: AuthContext, id: string): Promise<AppleDeviceView> {
       const organizationId = auth.organization.id;
       const now = deps.clock.now();
-      return deps.database.db.transaction(async (tx) => {
+      const row = await deps.database.db.transaction(async (tx) => {
         const devices = createAppleDevicesRepo(tx);
         const row = await devices.get(organizationId, id.toLowerCase());
         if (!row) throw notFound();
         await deps.ca.revokeDeviceCertificates(tx, organizationId, row.id);
-        if (row.state === 'UNENROLLED') return toAppleDeviceView(row);
-        const retired = await devices.update(organizationId, row.id, { state: 'UNENROLLED', unenrolledAt: now, updatedAt: now });
-        return toAppleDeviceView(retired!);
+        // Command queue (issue 23): a retired device gets nothing more.
+        await deps.commands.clear(tx, organizationId, row.id);
+        if (row.state === 'UNENROLLED') return row;
+        return (await devices.update(organizationId, row.id, { state: 'UNENROLLED', unenrolledAt: now, updatedAt: now }))!;
       });
+      return (await withCounts(organizationId, [row]))[0]!;
     },
   };
 }

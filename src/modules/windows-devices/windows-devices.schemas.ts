@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { CommandCounts } from '../../devices/commands/device-commands.schemas.ts';
 import { DateTime, Id, NullableDateTime, OrgEntityParams, OrgParams, PageQuery, literals, ok, paginated, withErrors } from '../../lib/schemas.ts';
 
 export const WINDOWS_DEVICE_SORT_FIELDS = ['createdAt', 'updatedAt', 'enrolledAt', 'deviceName'] as const;
@@ -29,6 +30,8 @@ export const WindowsDevice = Type.Object({
   unenrolledAt: NullableDateTime,
   createdAt: DateTime,
   updatedAt: DateTime,
+  /** Command queue (issue 23). */
+  commands: CommandCounts,
 });
 
 export type WindowsDeviceView = Static<typeof WindowsDevice>;

@@ -153,7 +153,9 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
 
   app.put(APPLE_ROUTES.server, { schema: { hide: true, params: OrgPathParams, body: BinaryBody } }, async (request, reply) => {
     const body = requireBuffer(request, CONTENT_TYPES.mdm);
-    await authenticated(request, () => mdm.report(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body));
+    const command = await authenticated(request, () => mdm.report(request.params.organizationId.toLowerCase(), request.headers['mdm-signature'], body));
+    // Command queue (issue 23): the next command as a plist, or an empty 200 when none is left.
+    if (command !== null) return reply.code(200).header('content-type', 'application/xml; charset=utf-8').send(command);
     return reply.code(200).send();
   });
 };

@@ -6,6 +6,7 @@ import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } f
 import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
 import { redeemTokenInTransaction } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
+import type { DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
 import { encryptSecret, type SecretKey } from '../../pki/secret-key.ts';
 import { deviceOf, field, readMessage, unknownDevice } from './device-message.ts';
 import { authenticateMessage, type MessageSigner } from './message-signature.ts';
@@ -37,7 +38,7 @@ export const unlockTokenAad = (organizationId: string, deviceId: string) => `app
  * redeems the token and keeps the push credentials, CheckOut unenrolls. Every message is signed
  * by the identity SCEP issued; a rejected message changes nothing.
  */
-export function createCheckInService(deps: { database: Database; clock: Clock; ca: CertificateAuthority; secretKey: () => SecretKey; pushCertificates: PushCertificateService }) {
+export function createCheckInService(deps: { database: Database; clock: Clock; ca: CertificateAuthority; secretKey: () => SecretKey; pushCertificates: PushCertificateService; commands: DeviceCommandsService }) {
   const devices = () => createAppleDevicesRepo(deps.database.db);
 
   async function checkTopic(organizationId: string, message: PlistDict): Promise<string> {
@@ -143,6 +144,8 @@ export function createCheckInService(deps: { database: Database; clock: Clock; c
       await createAppleDevicesRepo(tx).update(signer.organizationId, device.id, { state: 'UNENROLLED', unenrolledAt: now, lastSeenAt: now, updatedAt: now });
       // The profile is gone from the device, and its identity with it: nothing may sign as it again.
       await deps.ca.revokeDeviceCertificates(tx, signer.organizationId, device.id);
+      // Command queue (issue 23): a checked-out device gets nothing more.
+      await deps.commands.clear(tx, signer.organizationId, device.id);
     });
     return { status: 200 };
   }

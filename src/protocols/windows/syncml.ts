@@ -1,4 +1,5 @@
 import { SoapFault } from './soap-faults.ts';
+import { readStatus, type SyncmlStatus } from './syncml-commands.ts';
 import { child, children, elementChildren, escapeXml, parseXml, textOf, XmlFormatError, type XmlElement } from './xml.ts';
 
 /** OMA-DM 1.2 (DM Representation Protocol) as Windows speaks it (MS-MDM). */
@@ -31,6 +32,8 @@ export interface SyncmlMessage {
   source: string;
   target: string | undefined;
   commands: SyncmlCommand[];
+  /** Command queue (issue 23): the device's Statuses, which complete the commands they name. */
+  statuses: SyncmlStatus[];
   final: boolean;
 }
 
@@ -63,8 +66,15 @@ export function parseSyncml(text: string): SyncmlMessage {
   if (!header || !body || !sessionId || !msgId || !source) throw new SoapFault('MessageFormat', 'The SyncML header lacks SessionID, MsgID or Source.');
   if (!SHORT.test(sessionId) || !/^\d{1,9}$/.test(msgId) || source.length > 256) throw new SoapFault('MessageFormat', 'The SyncML header has invalid values.');
   const commands: SyncmlCommand[] = [];
+  const statuses: SyncmlStatus[] = [];
   for (const el of elementChildren(body)) {
-    if (el.localName === 'Final' || el.localName === 'Status') continue;
+    // Command queue (issue 23): a Status answers a command the server sent.
+    if (el.localName === 'Status') {
+      const status = readStatus(el);
+      if (status) statuses.push(status);
+      continue;
+    }
+    if (el.localName === 'Final') continue;
     commands.push({
       name: el.localName ?? '',
       cmdId: textOf(child(el, SYNCML_NS, 'CmdID')) ?? '',
@@ -72,15 +82,16 @@ export function parseSyncml(text: string): SyncmlMessage {
       items: children(el, SYNCML_NS, 'Item').map(item),
     });
   }
-  if (commands.length > 1000) throw new SoapFault('MessageFormat', 'The SyncML message has too many commands.');
-  return { sessionId, msgId, source, target: textOf(child(child(header, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')), commands, final: !!child(body, SYNCML_NS, 'Final') };
+  if (commands.length + statuses.length > 1000) throw new SoapFault('MessageFormat', 'The SyncML message has too many commands.');
+  return { sessionId, msgId, source, target: textOf(child(child(header, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')), commands, statuses, final: !!child(body, SYNCML_NS, 'Final') };
 }
 
 /**
  * The server's answer: a Status for the header (CmdRef 0) and one for every command, in order,
- * then Final. The server's MsgID follows the client's: messages alternate within a session.
+ * then the queued commands (issue 23; already encoded, numbered from firstCommandId), then
+ * Final. The server's MsgID follows the client's: messages alternate within a session.
  */
-export function syncmlResponse(message: SyncmlMessage, serverUri: string): string {
+export function syncmlResponse(message: SyncmlMessage, serverUri: string, queuedCommands = ''): string {
   let cmdId = 0;
   const status = (cmdRef: string, cmd: string, code: number) =>
     `<Status><CmdID>${++cmdId}</CmdID><MsgRef>${escapeXml(message.msgId)}</MsgRef><CmdRef>${escapeXml(cmdRef)}</CmdRef><Cmd>${escapeXml(cmd)}</Cmd><Data>${code}</Data></Status>`;
@@ -93,7 +104,7 @@ export function syncmlResponse(message: SyncmlMessage, serverUri: string): strin
     `<SyncML xmlns="${SYNCML_NS}">` +
     `<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${escapeXml(message.sessionId)}</SessionID><MsgID>${escapeXml(message.msgId)}</MsgID>` +
     `<Target><LocURI>${escapeXml(message.source)}</LocURI></Target><Source><LocURI>${escapeXml(serverUri)}</LocURI></Source></SyncHdr>` +
-    `<SyncBody>${statuses.join('')}<Final/></SyncBody>` +
+    `<SyncBody>${statuses.join('')}${queuedCommands}<Final/></SyncBody>` +
     `</SyncML>`
   );
 }

@@ -4,6 +4,8 @@ import { isId } from '../../lib/ids.ts';
 import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
 import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
+import type { DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
+import { encodeCommands, firstCommandId, WINDOWS_COMMANDS_PER_MESSAGE } from './syncml-commands.ts';
 import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
 import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
 import { windowsUrls } from './windows-urls.ts';
@@ -18,6 +20,8 @@ export interface WindowsManagementDeps {
    * device its DeviceID names (trials only). Off, such a session is refused.
    */
   allowUnverified: boolean;
+  /** Command queue (issue 23): what the session hands out and what the device answered. */
+  commands: DeviceCommandsService;
 }
 
 const notEnrolledHere = () => new SoapFault('Authentication', 'This device is not enrolled here.');
@@ -86,11 +90,21 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
           await devices.recordSession(orgId, device.id, devInfo, now);
           await devices.markUnenrolled(orgId, device.id, now);
           await ca.revokeDeviceCertificates(tx, orgId, device.id);
+          // Command queue (issue 23): an unenrolled device gets nothing more.
+          await deps.commands.clear(tx, orgId, device.id);
         });
-      } else {
-        await repo.recordSession(orgId, device.id, devInfo, now);
+        return syncmlResponse(message, urls.management(orgId));
       }
-      return syncmlResponse(message, urls.management(orgId));
+      await repo.recordSession(orgId, device.id, devInfo, now);
+      // Command queue (issue 23): a new SessionID ends the old session (its unanswered commands
+      // go out again), this message's Statuses complete what they name, and the answer carries
+      // the next queued commands; with none left it is Statuses and Final, which ends the session.
+      const { commands } = deps;
+      await commands.requeueUnanswered(orgId, device.id, message.sessionId);
+      await commands.reportWindows(orgId, device.id, message.sessionId, message.statuses);
+      const sentUnder = { sessionId: message.sessionId, msgId: message.msgId, firstCmdId: firstCommandId(message.commands.length) };
+      const next = await commands.next(orgId, device.id, { limit: WINDOWS_COMMANDS_PER_MESSAGE, sentUnder });
+      return syncmlResponse(message, urls.management(orgId), encodeCommands(next));
     },
   };
 }

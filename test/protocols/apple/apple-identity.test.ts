@@ -94,6 +94,23 @@ async function refused(label: string, status: number, code: number, request: () 
   assert.deepEqual(changedTables(before, await probe.snapshot()), [], `${label}: the database changed`);
 }
 
+/** The device's Idle report at the server URL (Openroll's fixture, with its UDID), signed by it. */
+async function sendIdle(t: TestOrg, device: TestAppleDevice, udid: string) {
+  const body = Buffer.from(readFileSync(new URL('idle.plist', FIXTURES), 'utf8').replaceAll('{{UDID}}', udid));
+  return ctx.app.inject({ method: 'PUT', url: `/mdm/apple/${t.org.id}/server`, payload: body, headers: { 'content-type': MDM_TYPE, 'mdm-signature': await device.mdmSignature(body) } });
+}
+
+/** Authenticated, then refused for a CommandUUID that is none of the device's commands: 404 naming it, nothing changed. */
+async function unknownCommand(label: string, request: () => Promise<{ statusCode: number; json(): { error: { code: number; data?: { errors: { path: string }[] } } } }>) {
+  let body: { error: { code: number; data?: { errors: { path: string }[] } } } | undefined;
+  await refused(label, 404, 3001, async () => {
+    const res = await request();
+    body = res.json();
+    return res;
+  });
+  assert.deepEqual(body!.error.data?.errors.map((e) => e.path), ['body.CommandUUID'], label);
+}
+
 async function enroll(t: TestOrg, device: TestAppleDevice, messages: { authenticate: string; tokenUpdate: string }) {
   for (const name of [messages.authenticate, messages.tokenUpdate]) assert.equal((await send(t, device, name)).statusCode, 200, name);
 }
@@ -135,7 +152,10 @@ describe('one identity per token', () => {
     await refused('spare Authenticate', 401, 4004, () => send(t, spare, IMAC.authenticate));
     await refused('spare TokenUpdate', 401, 4004, () => send(t, spare, IMAC.tokenUpdate));
     await refused('spare report at the server URL', 401, 4004, () => send(t, spare, IMAC.report, { server: true }));
-    assert.equal((await send(t, imac, IMAC.report, { server: true })).statusCode, 200, 'the iMac itself still reports');
+    // The captured report names a command Openroll never queued (issue 23): the iMac's signature
+    // is accepted, the report refused for its CommandUUID; its Idle is answered.
+    await unknownCommand('the iMac itself still reports', () => send(t, imac, IMAC.report, { server: true }));
+    assert.equal((await sendIdle(t, imac, IMAC.udid)).statusCode, 200, 'the iMac itself still reports Idle');
     assert.equal((await send(t, imac, IMAC.tokenUpdate)).statusCode, 200, 'and updates its push token');
     assert.equal((await ctx.app.inject({ method: 'GET', url: `${token.path}/profile.mobileconfig` })).statusCode, 410, 'no third download');
     assert.equal((await devices(t, IMAC.udid)).length, 1, 'one row for the UDID');
@@ -219,7 +239,8 @@ describe('who may check in', () => {
     await refused('a self-signed stranger', 401, 4004, async () =>
       ctx.app.inject({ method: 'PUT', url: `/mdm/apple/${a.org.id}/checkin`, payload: capture(IMAC.tokenUpdate), headers: { 'content-type': CHECKIN_TYPE, 'mdm-signature': await strangerSignature(IMAC.tokenUpdate) } }),
     );
-    assert.equal((await send(a, imac, IMAC.report, { server: true })).statusCode, 200, 'the control passes');
+    await unknownCommand('the control passes authentication', () => send(a, imac, IMAC.report, { server: true }));
+    assert.equal((await sendIdle(a, imac, IMAC.udid)).statusCode, 200, 'the control passes');
   });
 
   test("micromdm's MacBook Pro: Authenticate, TokenUpdate with an empty UnlockToken, CheckOut", async () => {

@@ -1,0 +1,160 @@
+import { and, asc, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { appleDevices, deviceCommands, windowsDevices } from '../../db/schema.ts';
+import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
+import type { CommandPlatform, CommandResult, CommandStatus, DeviceCommandRecord } from './device-command.ts';
+
+export type NewCommandRow = Omit<typeof deviceCommands.$inferInsert, 'organizationId' | 'seq'>;
+export type CommandSortField = 'createdAt' | 'updatedAt' | 'status';
+
+const SORT_COLUMNS = { createdAt: deviceCommands.createdAt, updatedAt: deviceCommands.updatedAt, status: deviceCommands.status };
+const PENDING: CommandStatus[] = ['queued', 'sent'];
+
+/** SQL of the command queue; the organization leads every statement (and every index). */
+export function createDeviceCommandsRepo(db: Executor) {
+  const ofDevice = (organizationId: string, deviceId: string) => and(eq(deviceCommands.organizationId, organizationId), eq(deviceCommands.deviceId, deviceId));
+
+  return {
+    async insertMany(organizationId: string, rows: NewCommandRow[]): Promise<DeviceCommandRecord[]> {
+      if (rows.length === 0) return [];
+      // One statement: seq follows the order of the rows, so the commands go out as queued.
+      const saved = await db
+        .insert(deviceCommands)
+        .values(rows.map((r) => ({ ...r, organizationId })))
+        .returning();
+      return saved.sort((a, b) => a.seq - b.seq);
+    },
+
+    /**
+     * The oldest queued commands of a device, locked: another server process handing out the
+     * same device's queue skips them (FOR UPDATE SKIP LOCKED) instead of sending them twice.
+     */
+    async lockQueued(organizationId: string, deviceId: string, limit: number, options: { skipNotNow: boolean }): Promise<string[]> {
+      const rows = await db
+        .select({ id: deviceCommands.id })
+        .from(deviceCommands)
+        .where(and(ofDevice(organizationId, deviceId), eq(deviceCommands.status, 'queued'), options.skipNotNow ? isNull(deviceCommands.notNowAt) : undefined))
+        .orderBy(asc(deviceCommands.seq))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      return rows.map((r) => r.id);
+    },
+
+    /** The locked commands -> sent, each with its CmdID when it goes out in an OMA-DM message. */
+    async markSent(organizationId: string, sent: { id: string; cmdId: string | null }[], under: { sessionId: string; msgId: string } | null, at: Date): Promise<DeviceCommandRecord[]> {
+      if (sent.length === 0) return [];
+      const cmdId = sql.join([sql`case ${deviceCommands.id}`, ...sent.map((s) => sql`when ${s.id} then ${s.cmdId}`), sql`end`], sql` `);
+      const rows = await db
+        .update(deviceCommands)
+        .set({ status: 'sent', sentAt: at, updatedAt: at, notNowAt: null, sessionId: under?.sessionId ?? null, msgId: under?.msgId ?? null, cmdId: sql`${cmdId}` })
+        .where(and(eq(deviceCommands.organizationId, organizationId), inArray(deviceCommands.id, sent.map((s) => s.id))))
+        .returning();
+      return rows.sort((a, b) => a.seq - b.seq);
+    },
+
+    /** The commands sent in a session as (MsgID, CmdID) pairs, still waiting for their Status. */
+    async findSentInSession(organizationId: string, deviceId: string, sessionId: string): Promise<DeviceCommandRecord[]> {
+      return db
+        .select()
+        .from(deviceCommands)
+        .where(and(ofDevice(organizationId, deviceId), eq(deviceCommands.status, 'sent'), eq(deviceCommands.sessionId, sessionId)));
+    },
+
+    async get(organizationId: string, deviceId: string, id: string): Promise<DeviceCommandRecord | undefined> {
+      const [row] = await db
+        .select()
+        .from(deviceCommands)
+        .where(and(ofDevice(organizationId, deviceId), eq(deviceCommands.id, id)))
+        .limit(1);
+      return row;
+    },
+
+    /** Completes a command still pending; a completed one is left as it is (a repeated report). */
+    async complete(organizationId: string, id: string, status: 'acknowledged' | 'error', result: CommandResult | null, at: Date): Promise<DeviceCommandRecord | undefined> {
+      const [row] = await db
+        .update(deviceCommands)
+        .set({ status, result: result as Record<string, unknown> | null, completedAt: at, updatedAt: at })
+        .where(and(eq(deviceCommands.organizationId, organizationId), eq(deviceCommands.id, id), inArray(deviceCommands.status, PENDING)))
+        .returning();
+      return row;
+    },
+
+    /** Apple NotNow: queued again, marked so that it waits for the device's next Idle. */
+    async notNow(organizationId: string, id: string, at: Date): Promise<void> {
+      await db
+        .update(deviceCommands)
+        .set({ status: 'queued', notNowAt: at, updatedAt: at, sessionId: null, msgId: null, cmdId: null })
+        .where(and(eq(deviceCommands.organizationId, organizationId), eq(deviceCommands.id, id), inArray(deviceCommands.status, PENDING)));
+    },
+
+    /**
+     * Sent commands no answer can come for any more -> queued: Windows, those sent in another
+     * session than `sessionId`; Apple (sessionId null), every one (the device said Idle).
+     */
+    async requeueSent(organizationId: string, deviceId: string, sessionId: string | null, at: Date): Promise<number> {
+      const rows = await db
+        .update(deviceCommands)
+        .set({ status: 'queued', updatedAt: at, sessionId: null, msgId: null, cmdId: null })
+        .where(
+          and(
+            ofDevice(organizationId, deviceId),
+            eq(deviceCommands.status, 'sent'),
+            sessionId === null ? undefined : or(isNull(deviceCommands.sessionId), ne(deviceCommands.sessionId, sessionId)),
+          ),
+        )
+        .returning({ id: deviceCommands.id });
+      return rows.length;
+    },
+
+    /** Apple Idle: the commands it answered NotNow to may be offered again. */
+    async forgetNotNow(organizationId: string, deviceId: string): Promise<void> {
+      await db
+        .update(deviceCommands)
+        .set({ notNowAt: null })
+        .where(and(ofDevice(organizationId, deviceId), eq(deviceCommands.status, 'queued'), sql`${deviceCommands.notNowAt} is not null`));
+    },
+
+    /** Drops what the device has not answered yet; what it answered stays as its history. */
+    async deletePending(organizationId: string, deviceId: string): Promise<number> {
+      const rows = await db
+        .delete(deviceCommands)
+        .where(and(ofDevice(organizationId, deviceId), inArray(deviceCommands.status, PENDING)))
+        .returning({ id: deviceCommands.id });
+      return rows.length;
+    },
+
+    async countByStatus(organizationId: string, deviceIds: string[]): Promise<{ deviceId: string; status: string; count: number }[]> {
+      if (deviceIds.length === 0) return [];
+      return db
+        .select({ deviceId: deviceCommands.deviceId, status: deviceCommands.status, count: sql<number>`count(*)::int` })
+        .from(deviceCommands)
+        .where(and(eq(deviceCommands.organizationId, organizationId), inArray(deviceCommands.deviceId, deviceIds)))
+        .groupBy(deviceCommands.deviceId, deviceCommands.status);
+    },
+
+    async list(organizationId: string, platform: CommandPlatform, deviceId: string, sort: SortSpec<CommandSortField>, page: PageRequest) {
+      const dir = sort.direction === 'asc' ? asc : desc;
+      const where = and(ofDevice(organizationId, deviceId), eq(deviceCommands.platform, platform));
+      // Ties (one statement queues several commands at one instant) in the order they go out.
+      const [items, total] = await Promise.all([
+        db
+          .select()
+          .from(deviceCommands)
+          .where(where)
+          .orderBy(dir(SORT_COLUMNS[sort.field]), dir(deviceCommands.seq))
+          .limit(page.limit)
+          .offset((page.page - 1) * page.limit),
+        db.$count(deviceCommands, where),
+      ]);
+      return { items, total };
+    },
+
+    /** Whether the organization has this device on this platform (the route's 404). */
+    async deviceExists(organizationId: string, platform: CommandPlatform, deviceId: string): Promise<boolean> {
+      const table = platform === 'windows' ? windowsDevices : appleDevices;
+      const where: SQL | undefined = and(eq(table.organizationId, organizationId), eq(table.id, deviceId));
+      const [row] = await db.select({ id: table.id }).from(table).where(where).limit(1);
+      return row !== undefined;
+    },
+  };
+}
