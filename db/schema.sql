@@ -114,6 +114,32 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_org_key_idx ON public.console_sessions USING btree (organization_id, api_key_id);
 
+CREATE TABLE device_commands (
+  organization_id character varying(24) NOT NULL,
+  id character varying(24) NOT NULL,
+  device_id character varying(24) NOT NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  platform text NOT NULL,
+  type text NOT NULL,
+  target text,
+  payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+  source_token_id character varying(24),
+  source_policy_id character varying(24),
+  status text NOT NULL,
+  result jsonb,
+  session_id text,
+  msg_id text,
+  cmd_id text,
+  not_now_at timestamp(3) with time zone,
+  created_at timestamp(3) with time zone NOT NULL,
+  updated_at timestamp(3) with time zone NOT NULL,
+  sent_at timestamp(3) with time zone,
+  completed_at timestamp(3) with time zone,
+  CONSTRAINT device_commands_organization_id_id_pk PRIMARY KEY (organization_id, id)
+);
+CREATE INDEX device_commands_org_device_created_idx ON public.device_commands USING btree (organization_id, device_id, created_at, id);
+CREATE INDEX device_commands_org_device_status_idx ON public.device_commands USING btree (organization_id, device_id, status, seq);
+
 CREATE TABLE email_outbox (
   id character varying(24) NOT NULL,
   organization_id character varying(24) NOT NULL,
