@@ -158,7 +158,11 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
     scep: container.appleScep,
     checkIn: container.appleCheckIn,
     mdm: container.appleMdm,
-    pages: container.enrollPages,
+    pages: {
+      forSecret: async (secret) => renderEnrollPage(await container.enrollPages.pageFor(secret)),
+      notFound: () => renderEnrollPage({ kind: 'not-found' }),
+      rateLimited: () => renderEnrollPage({ kind: 'rate-limited' }),
+    },
     wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
   await app.register(segmentsRoutes, { segments: container.segments });

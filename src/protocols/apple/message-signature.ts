@@ -4,7 +4,7 @@ import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { findTokenBinding } from '../../modules/enrollment-tokens/token-device-access.ts';
 import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { certificateDer, CmsError, verifyDetached } from './cms.ts';
+import { certificateDer, CmsError, verifyDetached } from '../../pki/cms.ts';
 
 /** The identity Openroll issued that signed a message: who the message is from. */
 export interface MessageSigner {

@@ -8,9 +8,9 @@ import { findTokenForDeviceByLinkSecret } from '../../modules/enrollment-tokens/
 import type { TokenState } from '../../modules/enrollment-tokens/token-state.ts';
 import { createOrganizationsRepo } from '../../modules/organizations/organizations.repo.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { appleUrls } from './apple-urls.ts';
-import { caSignerFor } from './ca-signer.ts';
-import { signAttached } from './cms.ts';
+import { appleUrls } from '../../platforms/apple-urls.ts';
+import { caSignerFor } from '../../pki/ca-signer.ts';
+import { signAttached } from '../../pki/cms.ts';
 import { buildEnrollmentProfile } from './profile.ts';
 import { createScepChallengesRepo } from './scep-challenges.repo.ts';
 

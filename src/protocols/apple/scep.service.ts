@@ -4,8 +4,8 @@ import { newId } from '../../lib/ids.ts';
 import { sha256 } from '../../lib/secrets.ts';
 import { createOrganizationsRepo } from '../../modules/organizations/organizations.repo.ts';
 import { CertificateRequestRejected, type CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { caSignerFor, type CaSignerForCms } from './ca-signer.ts';
-import { CmsError } from './cms.ts';
+import { caSignerFor, type CaSignerForCms } from '../../pki/ca-signer.ts';
+import { CmsError } from '../../pki/cms.ts';
 import { createScepChallengesRepo } from './scep-challenges.repo.ts';
 import { certRepFailure, certRepSuccess, FAIL_INFO, MESSAGE_TYPE, openCertificationRequest, readScepRequest, type FailInfo, type ScepRequest } from './scep-message.ts';
 

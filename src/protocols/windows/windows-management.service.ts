@@ -6,7 +6,7 @@ import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
 import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
 import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
-import { windowsUrls } from './windows-urls.ts';
+import { windowsUrls } from '../../platforms/windows-urls.ts';
 
 export interface WindowsManagementDeps {
   database: Database;
