@@ -25,11 +25,10 @@ import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
-import { createWindowsDevicesService } from './modules/windows-devices/windows-devices.service.ts';
+import { createDevicesService } from './devices/devices.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
 import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
 import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
-import { createAppleDevicesService } from './modules/apple-devices/apple-devices.service.ts';
 import { createPushCertificateService } from './modules/apple-push-certificate/push-certificate.service.ts';
 import { createCheckInService } from './protocols/apple/checkin.service.ts';
 import { createMdmChannelService } from './protocols/apple/mdm-channel.service.ts';
@@ -148,9 +147,9 @@ export function createContainer(deps: ContainerDeps) {
     certificateAuthority,
     windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
     windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions }),
-    windowsDevices: createWindowsDevicesService({ database, clock, certificateAuthority }),
+    windowsDevices: createDevicesService('windows', { database, clock, certificateAuthority }),
     pushCertificates,
-    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock }),
+    appleDevices: createDevicesService('apple', { database, clock, certificateAuthority }),
     appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
     appleScep: createScepService(appleDeps),
     appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),

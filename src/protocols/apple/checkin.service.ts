@@ -2,7 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { AppError, validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { constraintName, sqlState } from '../../lib/db-errors.ts';
-import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } from '../../modules/apple-devices/apple-devices.repo.ts';
+import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } from '../../devices/apple-devices.repo.ts';
 import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
 import { redeemTokenInTransaction } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';

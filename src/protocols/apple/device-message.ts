@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, validationError } from '../../errors.ts';
-import { createAppleDevicesRepo, type AppleDeviceRecord } from '../../modules/apple-devices/apple-devices.repo.ts';
+import { createAppleDevicesRepo, type AppleDeviceRecord } from '../../devices/apple-devices.repo.ts';
 import type { MessageSigner } from './message-signature.ts';
 import { parsePlistDict, PlistError, type PlistDict } from './plist.ts';
 

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { createAppleDevicesRepo } from '../../modules/apple-devices/apple-devices.repo.ts';
+import { createAppleDevicesRepo } from '../../devices/apple-devices.repo.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { deviceOf, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';

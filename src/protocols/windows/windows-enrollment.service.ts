@@ -9,7 +9,7 @@ import { discoverResponse, parseDiscover } from './discovery.ts';
 import { provisioningDocument } from './provisioning-doc.ts';
 import { usernameToken, type SoapRequest, type UsernameToken } from './soap.ts';
 import { SoapFault } from './soap-faults.ts';
-import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
+import { createWindowsDevicesRepo, type WindowsDeviceRecord } from '../../devices/windows-devices.repo.ts';
 import { windowsUrls } from '../../platforms/windows-urls.ts';
 import { parseRequestSecurityToken, requestSecurityTokenResponse, type SecurityTokenRequest } from './wstep.ts';
 import { assertGetPolicies, getPoliciesResponse } from './xcep.ts';

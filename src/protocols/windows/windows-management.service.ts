@@ -5,7 +5,7 @@ import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-a
 import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
 import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
-import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
+import { createWindowsDevicesRepo, type WindowsDeviceRecord } from '../../devices/windows-devices.repo.ts';
 import { windowsUrls } from '../../platforms/windows-urls.ts';
 
 export interface WindowsManagementDeps {

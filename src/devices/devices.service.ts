@@ -1,0 +1,81 @@
+import type { AuthContext } from '../auth/auth-context.ts';
+import type { Database, Executor } from '../db/client.ts';
+import { notFound } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { NEWEST_FIRST } from '../lib/listing.ts';
+import { parseSort, toPage, type Page, type PageRequest, type SortSpec } from '../lib/pagination.ts';
+import type { CertificateAuthority } from '../pki/certificate-authority.ts';
+import type { Platform } from '../platforms/platforms.ts';
+import { createAppleDevicesRepo } from './apple-devices.repo.ts';
+import { toAppleDeviceView, toWindowsDeviceView } from './device.views.ts';
+import { APPLE_DEVICE_SORT_FIELDS, WINDOWS_DEVICE_SORT_FIELDS, type AppleDeviceView, type WindowsDeviceView } from './devices.schemas.ts';
+import { createWindowsDevicesRepo } from './windows-devices.repo.ts';
+
+/** What the admin face needs of one platform's devices: its table's reads and retirement, and its view. */
+interface DeviceKind<Row extends { id: string }, View, Sort extends string> {
+  sortFields: readonly Sort[];
+  repo(db: Executor): {
+    list(organizationId: string, sort: SortSpec<Sort>, page: PageRequest): Promise<{ items: Row[]; total: number }>;
+    get(organizationId: string, id: string): Promise<Row | undefined>;
+    /** Unenrolled unless it already was; the row either way, undefined for no such device. */
+    retire(organizationId: string, id: string, at: Date): Promise<Row | undefined>;
+  };
+  view(row: Row): View;
+}
+
+const KINDS = {
+  windows: { sortFields: WINDOWS_DEVICE_SORT_FIELDS, repo: createWindowsDevicesRepo, view: toWindowsDeviceView },
+  apple: { sortFields: APPLE_DEVICE_SORT_FIELDS, repo: createAppleDevicesRepo, view: toAppleDeviceView },
+} satisfies Record<Platform, DeviceKind<{ id: string }, unknown, string>>;
+
+export interface DeviceViews {
+  windows: WindowsDeviceView;
+  apple: AppleDeviceView;
+}
+
+export interface DevicesService<P extends Platform> {
+  list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<DeviceViews[P]>>;
+  get(auth: AuthContext, id: string): Promise<DeviceViews[P]>;
+  retire(auth: AuthContext, id: string): Promise<DeviceViews[P]>;
+}
+
+/**
+ * The admin API's face of one platform's devices (the protocols write them through the
+ * lifecycle services of this folder): list, get, and retirement.
+ */
+export function createDevicesService<P extends Platform>(platform: P, deps: { database: Database; clock: Clock; certificateAuthority: CertificateAuthority }): DevicesService<P> {
+  const kind = KINDS[platform] as unknown as DeviceKind<{ id: string }, DeviceViews[P], string>;
+  const repo = () => kind.repo(deps.database.db);
+  return {
+    async list(auth, query) {
+      const sort = parseSort(query.sort, kind.sortFields, NEWEST_FIRST);
+      const page = { page: query.page, limit: query.limit };
+      const { items, total } = await repo().list(auth.organization.id, sort, page);
+      return toPage(items.map(kind.view), total, page);
+    },
+
+    async get(auth, id) {
+      const row = await repo().get(auth.organization.id, id.toLowerCase());
+      if (!row) throw notFound();
+      return kind.view(row);
+    },
+
+    /**
+     * Retires a device: unenrolled and every certificate issued to it revoked, in one
+     * transaction, so its next session or check-in is refused and its DeviceID or UDID may
+     * enroll again (a wiped or re-imaged device). Retiring a device already unenrolled changes
+     * nothing and answers the same.
+     */
+    async retire(auth, id) {
+      const organizationId = auth.organization.id;
+      const now = deps.clock.now();
+      const row = await deps.database.db.transaction(async (tx) => {
+        const retired = await kind.repo(tx).retire(organizationId, id.toLowerCase(), now);
+        if (retired) await deps.certificateAuthority.revokeDeviceCertificates(tx, organizationId, retired.id);
+        return retired;
+      });
+      if (!row) throw notFound();
+      return kind.view(row);
+    },
+  };
+}
