@@ -25,7 +25,10 @@ import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
+import { createAppleEnrollment } from './devices/apple-enrollment.service.ts';
+import { createAppleLifecycle } from './devices/apple-lifecycle.service.ts';
 import { createDevicesService } from './devices/devices.service.ts';
+import { createWindowsLifecycle } from './devices/windows-lifecycle.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
 import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
 import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
@@ -93,7 +96,11 @@ export function createContainer(deps: ContainerDeps) {
   const secretKey = (): SecretKey => (loadedKey ??= loadSecretKey(config));
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
-  const appleDeps = { database, clock, ca: certificateAuthority };
+  // The devices face the protocols call: they decode and encode, these own the rows and open the transactions.
+  const windowsDeviceLifecycle = createWindowsLifecycle({ database, certificateAuthority });
+  const appleDeviceLifecycle = createAppleLifecycle({ database, ca: certificateAuthority, secretKey });
+  const appleDeviceEnrollment = createAppleEnrollment({ database, ca: certificateAuthority });
+  const appleDeps = { clock, ca: certificateAuthority };
   const metrics = createMetrics({ database, clock });
   const resolve = deps.resolveHost ?? systemResolver;
   const webhookSender = createWebhookSender({
@@ -145,15 +152,21 @@ export function createContainer(deps: ContainerDeps) {
     tokens,
     tokenLifecycle,
     certificateAuthority,
-    windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
-    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions }),
+    windowsEnrollment: createWindowsEnrollmentService({ devices: windowsDeviceLifecycle, clock, certificateAuthority, publicUrl: config.publicUrl }),
+    windowsManagement: createWindowsManagementService({
+      devices: windowsDeviceLifecycle,
+      clock,
+      certificateAuthority,
+      publicUrl: config.publicUrl,
+      allowUnverified: config.mdmAllowUnverifiedSessions,
+    }),
     windowsDevices: createDevicesService('windows', { database, clock, certificateAuthority }),
     pushCertificates,
     appleDevices: createDevicesService('apple', { database, clock, certificateAuthority }),
-    appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
-    appleScep: createScepService(appleDeps),
-    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates }),
-    appleMdm: createMdmChannelService(appleDeps),
+    appleProfiles: createProfileService({ ...appleDeps, enrollment: appleDeviceEnrollment, publicUrl: config.publicUrl, pushCertificates }),
+    appleScep: createScepService({ ...appleDeps, enrollment: appleDeviceEnrollment }),
+    appleCheckIn: createCheckInService({ ...appleDeps, devices: appleDeviceLifecycle, pushCertificates }),
+    appleMdm: createMdmChannelService({ ...appleDeps, devices: appleDeviceLifecycle }),
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
     metrics,

@@ -1,9 +1,8 @@
-import type { Database } from '../../db/client.ts';
 import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { createAppleDevicesRepo } from '../../devices/apple-devices.repo.ts';
+import type { AppleLifecycle } from '../../devices/apple-lifecycle.service.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { deviceOf, field, readMessage } from './device-message.ts';
+import { answering, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';
 import { optionalStringField, stringField } from './plist.ts';
 
@@ -14,7 +13,7 @@ const STATUSES = ['Idle', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow
  * The MDM channel at ServerURL. There is no command queue yet, so every report is answered
  * 200 with an empty body: the device goes back to sleep until a push wakes it.
  */
-export function createMdmChannelService(deps: { database: Database; clock: Clock; ca: CertificateAuthority }) {
+export function createMdmChannelService(deps: { devices: AppleLifecycle; clock: Clock; ca: CertificateAuthority }) {
   return {
     async report(organizationId: string, signature: string | string[] | undefined, body: Buffer): Promise<void> {
       const signer = await authenticateMessage(deps, organizationId, signature, body);
@@ -23,9 +22,7 @@ export function createMdmChannelService(deps: { database: Database; clock: Clock
       const status = field(() => stringField(message, 'Status', { maxLength: 64 }));
       if (!STATUSES.includes(status)) throw validationError([{ path: 'body.Status', message: `must be one of ${STATUSES.join(', ')}` }]);
       field(() => optionalStringField(message, 'CommandUUID', { maxLength: 128 }));
-      const device = await deviceOf(deps.database, signer, udid, ['ENROLLED']);
-      const now = deps.clock.now();
-      await createAppleDevicesRepo(deps.database.db).update(signer.organizationId, device.id, { lastSeenAt: now });
+      await answering(deps.devices.report(signer, udid, deps.clock.now()));
     },
   };
 }
