@@ -10,7 +10,6 @@ import { metricsRoutes, registerRequestTiming } from './metrics/metrics.routes.t
 import { renderEnrollPage } from './enroll-page/enroll-page.view.ts';
 import { ErrorEnvelope, serverWideResponses } from './lib/schemas.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
-import { appleDevicesRoutes } from './modules/apple-devices/apple-devices.routes.ts';
 import { pushCertificateRoutes } from './modules/apple-push-certificate/push-certificate.routes.ts';
 import { enterprisesRoutes } from './modules/enterprises/enterprises.routes.ts';
 import { enrollmentTokenRoutes } from './modules/enrollment-tokens/token.routes.ts';
@@ -19,7 +18,7 @@ import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
-import { windowsDevicesRoutes } from './modules/windows-devices/windows-devices.routes.ts';
+import { devicesRoutes } from './devices/devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
 import { windowsRoutes } from './protocols/windows/windows.routes.ts';
 import { createCertificateSource } from './protocols/windows/client-certificate.ts';
@@ -155,7 +154,7 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
   }
   await app.register(vppLocationsRoutes, { vppLocations: container.vppLocations });
   await app.register(pushCertificateRoutes, { pushCertificates: container.pushCertificates });
-  await app.register(appleDevicesRoutes, { appleDevices: container.appleDevices });
+  await app.register(devicesRoutes, { platform: 'apple', devices: container.appleDevices });
   // Failed device authentications per address, one count for both platforms (and every process).
   const deviceAuthLimit = createDeviceAuthLimit({ counters: container.rateLimits, max: DEVICE_AUTH_FAILURES.max, timeWindowMs: DEVICE_AUTH_FAILURES.timeWindowMs });
   await app.register(appleProtocolRoutes, {
@@ -164,7 +163,11 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
     scep: container.appleScep,
     checkIn: container.appleCheckIn,
     mdm: container.appleMdm,
-    pages: container.enrollPages,
+    pages: {
+      forSecret: async (secret) => renderEnrollPage(await container.enrollPages.pageFor(secret)),
+      notFound: () => renderEnrollPage({ kind: 'not-found' }),
+      rateLimited: () => renderEnrollPage({ kind: 'rate-limited' }),
+    },
     wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
   await app.register(segmentsRoutes, { segments: container.segments });
@@ -172,7 +175,7 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });
   }
-  await app.register(windowsDevicesRoutes, { devices: container.windowsDevices });
+  await app.register(devicesRoutes, { platform: 'windows', devices: container.windowsDevices });
   await app.register(deviceCommandsRoutes, { commands: container.deviceCommands });
   await app.register(windowsRoutes, {
     enrollment: container.windowsEnrollment,

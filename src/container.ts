@@ -25,11 +25,13 @@ import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
-import { createWindowsDevicesService } from './modules/windows-devices/windows-devices.service.ts';
+import { createAppleEnrollment } from './devices/apple-enrollment.service.ts';
+import { createAppleLifecycle } from './devices/apple-lifecycle.service.ts';
+import { createDevicesService } from './devices/devices.service.ts';
+import { createWindowsLifecycle } from './devices/windows-lifecycle.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
 import { createWindowsEnrollmentService } from './protocols/windows/windows-enrollment.service.ts';
 import { createWindowsManagementService } from './protocols/windows/windows-management.service.ts';
-import { createAppleDevicesService } from './modules/apple-devices/apple-devices.service.ts';
 import { createPushCertificateService } from './modules/apple-push-certificate/push-certificate.service.ts';
 import { createCheckInService } from './protocols/apple/checkin.service.ts';
 import { createMdmChannelService } from './protocols/apple/mdm-channel.service.ts';
@@ -95,9 +97,13 @@ export function createContainer(deps: ContainerDeps) {
   const secretKey = (): SecretKey => (loadedKey ??= loadSecretKey(config));
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
-  const appleDeps = { database, clock, ca: certificateAuthority };
   // The command queue of every enrolled device: the one writer of device_commands.
   const deviceCommands = createDeviceCommandsService({ database, clock });
+  // The devices face the protocols call: they decode and encode, these own the rows and open the transactions.
+  const windowsDeviceLifecycle = createWindowsLifecycle({ database, certificateAuthority, commands: deviceCommands });
+  const appleDeviceLifecycle = createAppleLifecycle({ database, ca: certificateAuthority, secretKey, commands: deviceCommands });
+  const appleDeviceEnrollment = createAppleEnrollment({ database, ca: certificateAuthority });
+  const appleDeps = { clock, ca: certificateAuthority };
   const metrics = createMetrics({ database, clock });
   const resolve = deps.resolveHost ?? systemResolver;
   const webhookSender = createWebhookSender({
@@ -149,16 +155,23 @@ export function createContainer(deps: ContainerDeps) {
     tokens,
     tokenLifecycle,
     certificateAuthority,
-    windowsEnrollment: createWindowsEnrollmentService({ database, clock, certificateAuthority, publicUrl: config.publicUrl }),
-    windowsManagement: createWindowsManagementService({ database, clock, certificateAuthority, publicUrl: config.publicUrl, allowUnverified: config.mdmAllowUnverifiedSessions, commands: deviceCommands }),
-    windowsDevices: createWindowsDevicesService({ database, clock, certificateAuthority, commands: deviceCommands }),
+    windowsEnrollment: createWindowsEnrollmentService({ devices: windowsDeviceLifecycle, clock, certificateAuthority, publicUrl: config.publicUrl }),
+    windowsManagement: createWindowsManagementService({
+      devices: windowsDeviceLifecycle,
+      clock,
+      certificateAuthority,
+      publicUrl: config.publicUrl,
+      allowUnverified: config.mdmAllowUnverifiedSessions,
+      commands: deviceCommands,
+    }),
+    windowsDevices: createDevicesService('windows', { database, clock, certificateAuthority, commands: deviceCommands }),
     deviceCommands,
     pushCertificates,
-    appleDevices: createAppleDevicesService({ database, ca: certificateAuthority, clock, commands: deviceCommands }),
-    appleProfiles: createProfileService({ ...appleDeps, publicUrl: config.publicUrl, pushCertificates }),
-    appleScep: createScepService(appleDeps),
-    appleCheckIn: createCheckInService({ ...appleDeps, secretKey, pushCertificates, commands: deviceCommands }),
-    appleMdm: createMdmChannelService({ ...appleDeps, commands: deviceCommands }),
+    appleDevices: createDevicesService('apple', { database, clock, certificateAuthority, commands: deviceCommands }),
+    appleProfiles: createProfileService({ ...appleDeps, enrollment: appleDeviceEnrollment, publicUrl: config.publicUrl, pushCertificates }),
+    appleScep: createScepService({ ...appleDeps, enrollment: appleDeviceEnrollment }),
+    appleCheckIn: createCheckInService({ ...appleDeps, devices: appleDeviceLifecycle, pushCertificates }),
+    appleMdm: createMdmChannelService({ ...appleDeps, devices: appleDeviceLifecycle, commands: deviceCommands }),
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
     metrics,

@@ -1,5 +1,5 @@
 import type { Lang } from '../mail/i18n.ts';
-import { WINDOWS_PATHS } from '../protocols/windows/windows-urls.ts';
+import { WINDOWS_PATHS } from '../platforms/windows-urls.ts';
 
 /**
  * The link that opens Windows' "Set up a work or school account" with the user name and this

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { newId } from '../../src/lib/ids.ts';
-import { createAppleDevicesRepo } from '../../src/modules/apple-devices/apple-devices.repo.ts';
+import { createAppleDevicesRepo } from '../../src/devices/apple-devices.repo.ts';
 import type { OrganizationRecord } from '../../src/modules/organizations/organizations.repo.ts';
 import type { TestContext } from './test-app.ts';
 

@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certific
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { newId } from '../../src/lib/ids.ts';
 import { x509 } from '../../src/pki/x509.ts';
-import { createWindowsDevicesRepo } from '../../src/protocols/windows/windows-devices.repo.ts';
+import { createWindowsDevicesRepo } from '../../src/devices/windows-devices.repo.ts';
 import { createMdmUser, type TestOrg } from './factories.ts';
 import type { TestContext } from './test-app.ts';
 import { createToken } from './tokens.ts';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isBase64, stripWhitespace } from '../../src/lib/base64.ts';
-import { berShapeProblem } from '../../src/protocols/apple/ber-shape.ts';
+import { berShapeProblem } from '../../src/pki/ber-shape.ts';
 import { forwardedCertificateDer } from '../../src/protocols/windows/client-certificate.ts';
 import { xmlShapeProblem } from '../../src/protocols/windows/xml-shape.ts';
 import { createOrg, type TestOrg } from '../helpers/factories.ts';

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { validationError } from '../../errors.ts';
-import { parseCertificate } from '../../protocols/apple/cms.ts';
+import { parseCertificate } from '../../pki/cms.ts';
 
 /** The subject attribute Apple puts the push topic in (userid, RFC 4519). */
 const UID_OID = '0.9.2342.19200300.100.1.1';

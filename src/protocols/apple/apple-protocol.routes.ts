@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { EnrollPageService } from '../../enroll-page/enroll-page.service.ts';
-import { renderEnrollPage, type EnrollPageInput } from '../../enroll-page/enroll-page.view.ts';
 import { AppError, validationError } from '../../errors.ts';
 import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import { ID_PATTERN } from '../../lib/ids.ts';
 import type { DeviceAuthLimit } from '../../limits/device-auth-limit.ts';
 import { clientAddress } from '../../limits/rate-limit-store.ts';
-import { APPLE_ROUTES } from './apple-urls.ts';
+import { APPLE_ROUTES } from '../../platforms/apple-urls.ts';
 import type { CheckInService } from './checkin.service.ts';
 import type { MdmChannelService } from './mdm-channel.service.ts';
 import type { ProfileService } from './profile.service.ts';
@@ -19,10 +17,19 @@ export interface AppleProtocolRoutesOptions {
   scep: ScepService;
   checkIn: CheckInService;
   mdm: MdmChannelService;
-  pages: EnrollPageService;
+  /** The enrollment page's HTML, handed in by app.ts: enroll-page/ is a sibling this folder does not import. */
+  pages: EnrollPageHtml;
   wrongLinkLimit: { max: number; timeWindowMs: number };
   /** Messages refused as unsigned or badly signed (401) per client address, shared with Windows. */
   deviceAuthLimit: DeviceAuthLimit;
+}
+
+/** The page a browser is shown instead of a profile: why there is none (expired, used, revoked, no push certificate). */
+export interface EnrollPageHtml {
+  /** The page behind a link secret, as its recipient sees it now. */
+  forSecret(secret: string): Promise<string>;
+  notFound(): string;
+  rateLimited(): string;
 }
 
 const CONTENT_TYPES = {
@@ -65,8 +72,8 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   const countWrongLink = app.createRateLimit({ max: options.wrongLinkLimit.max, timeWindow: options.wrongLinkLimit.timeWindowMs });
 
-  const sendPage = (reply: FastifyReply, status: number, input: EnrollPageInput) =>
-    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(renderEnrollPage(input));
+  const sendPage = (reply: FastifyReply, status: number, html: string) =>
+    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html);
 
   // No HEAD twin: a HEAD would mint a challenge for a download that never happens.
   app.get(APPLE_ROUTES.profile, { exposeHeadRoute: false, schema: { hide: true, params: Type.Object({ secret: Type.String({ maxLength: 256 }) }) } }, async (request, reply) => {
@@ -81,14 +88,13 @@ export const appleProtocolRoutes: FastifyPluginAsyncTypebox<AppleProtocolRoutesO
           .send(outcome.body);
       case 'not-found': {
         const limit = await countWrongLink(request);
-        if (!limit.isAllowed && limit.isExceeded) return sendPage(reply.header('retry-after', String(limit.ttlInSeconds)), 429, { kind: 'rate-limited' });
-        return sendPage(reply, 404, { kind: 'not-found' });
+        if (!limit.isAllowed && limit.isExceeded) return sendPage(reply.header('retry-after', String(limit.ttlInSeconds)), 429, pages.rateLimited());
+        return sendPage(reply, 404, pages.notFound());
       }
       case 'closed':
       case 'no-push-certificate': {
         // The page says why, in the token's language: expired, used, revoked, or no push certificate yet.
-        const page = await pages.pageFor(request.params.secret);
-        return sendPage(reply, outcome.kind === 'closed' ? 410 : 409, page);
+        return sendPage(reply, outcome.kind === 'closed' ? 410 : 409, await pages.forSecret(request.params.secret));
       }
     }
   });

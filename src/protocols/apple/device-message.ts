@@ -1,10 +1,8 @@
-import type { Database } from '../../db/client.ts';
+import { DeviceRefused } from '../../devices/device-refused.ts';
 import { AppError, validationError } from '../../errors.ts';
-import { createAppleDevicesRepo, type AppleDeviceRecord } from '../../modules/apple-devices/apple-devices.repo.ts';
-import type { MessageSigner } from './message-signature.ts';
 import { parsePlistDict, PlistError, type PlistDict } from './plist.ts';
 
-/** What check-in and the MDM channel share: reading a signed message and finding its device. */
+/** What check-in and the MDM channel share: reading a signed message, and answering a refusal of the devices face. */
 
 function bodyError(error: PlistError): AppError {
   return validationError([{ path: error.field ? `body.${error.field}` : 'body', message: error.message }]);
@@ -34,12 +32,27 @@ export function unknownDevice(message: string): AppError {
 }
 
 /**
- * The device of a signed message: the one the signing identity was issued to, which must have
- * authenticated with this UDID and not checked out. Shared by check-in and the MDM channel.
+ * A refusal of the devices face as this protocol answers it: Apple devices read the HTTP status
+ * (the body is the API's envelope, which tests and operators read: 404 3001, 409 5001, 400 5146).
  */
-export async function deviceOf(database: Database, signer: MessageSigner, udid: string, accept: AppleDeviceRecord['state'][]): Promise<AppleDeviceRecord> {
-  const device = await createAppleDevicesRepo(database.db).get(signer.organizationId, signer.deviceId);
-  if (!device || device.udid !== udid) throw unknownDevice('no device has authenticated with this UDID and identity; send Authenticate first');
-  if (!accept.includes(device.state as AppleDeviceRecord['state'])) throw unknownDevice(`the device is ${device.state.toLowerCase()}`);
-  return device;
+export function refusal(error: unknown): unknown {
+  if (!(error instanceof DeviceRefused)) return error;
+  switch (error.reason) {
+    case 'identifier-held':
+      return new AppError('CONFLICT', { data: { errors: [{ path: 'body.UDID', message: error.detail }] } });
+    case 'token-closed':
+    case 'token-used':
+      return new AppError('TOKEN_NOT_PENDING', { data: { errors: [{ path: 'token', message: error.detail }] } });
+    default:
+      return unknownDevice(error.detail);
+  }
+}
+
+/** Runs a call of the devices face, its refusals answered as this protocol does. */
+export async function answering<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw refusal(error);
+  }
 }

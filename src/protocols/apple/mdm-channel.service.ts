@@ -1,9 +1,8 @@
-import type { Database } from '../../db/client.ts';
 import { validationError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { createAppleDevicesRepo } from '../../modules/apple-devices/apple-devices.repo.ts';
+import type { AppleLifecycle } from '../../devices/apple-lifecycle.service.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { deviceOf, field, readMessage } from './device-message.ts';
+import { answering, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';
 import { optionalStringField, stringField } from './plist.ts';
 import type { AppleReport, DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
@@ -17,7 +16,7 @@ const STATUSES = ['Idle', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow
  * the device's next queued command (a plist), or an empty body when none is left: the device
  * goes back to sleep until a push wakes it.
  */
-export function createMdmChannelService(deps: { database: Database; clock: Clock; ca: CertificateAuthority; commands: DeviceCommandsService }) {
+export function createMdmChannelService(deps: { devices: AppleLifecycle; clock: Clock; ca: CertificateAuthority; commands: DeviceCommandsService }) {
   return {
     /** The plist of the next command, or null for an empty 200. */
     async report(organizationId: string, signature: string | string[] | undefined, body: Buffer): Promise<string | null> {
@@ -27,16 +26,17 @@ export function createMdmChannelService(deps: { database: Database; clock: Clock
       const status = field(() => stringField(message, 'Status', { maxLength: 64 }));
       if (!STATUSES.includes(status)) throw validationError([{ path: 'body.Status', message: `must be one of ${STATUSES.join(', ')}` }]);
       const commandUuid = field(() => optionalStringField(message, 'CommandUUID', { maxLength: 128 }));
-      // Command queue (issue 23): the report completes its command (a CommandUUID not of this
-      // device: 404, nothing changed), then the next queued command is the answer.
       const errorChain = field(() => errorChainOf(message));
-      const device = await deviceOf(deps.database, signer, udid, ['ENROLLED']);
       const report = { status: status as AppleReport['status'], commandUuid, errorChain };
-      await deps.commands.reportApple(signer.organizationId, device.id, report);
-      const now = deps.clock.now();
-      await createAppleDevicesRepo(deps.database.db).update(signer.organizationId, device.id, { lastSeenAt: now });
-      const [next] = await deps.commands.next(signer.organizationId, device.id, { limit: 1, skipNotNow: status === 'NotNow' });
-      return next ? encodeCommand(next) : null;
+      // The report completes its command (a CommandUUID not of this device: 404, nothing
+      // changed, not even lastSeenAt), then the next queued command is the answer.
+      return answering(
+        deps.devices.report(signer, udid, deps.clock.now(), async (device) => {
+          await deps.commands.reportApple(signer.organizationId, device.id, report);
+          const [next] = await deps.commands.next(signer.organizationId, device.id, { limit: 1, skipNotNow: status === 'NotNow' });
+          return next ? encodeCommand(next) : null;
+        }),
+      );
     },
   };
 }

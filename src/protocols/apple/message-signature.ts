@@ -1,18 +1,12 @@
-import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import { isBase64, stripWhitespace } from '../../lib/base64.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { findTokenBinding } from '../../modules/enrollment-tokens/token-device-access.ts';
+import type { AppleLifecycle, DeviceIdentity } from '../../devices/apple-lifecycle.service.ts';
 import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { certificateDer, CmsError, verifyDetached } from './cms.ts';
+import { certificateDer, CmsError, verifyDetached } from '../../pki/cms.ts';
 
 /** The identity Openroll issued that signed a message: who the message is from. */
-export interface MessageSigner {
-  organizationId: string;
-  deviceId: string;
-  tokenId: string;
-  thumbprint: string;
-}
+export type MessageSigner = DeviceIdentity;
 
 /** A CMS signature with one 2048-4096-bit certificate is a few KiB; more is not a signature. */
 const MAX_SIGNATURE_CHARS = 32_768;
@@ -29,7 +23,7 @@ function unauthorized(message: string): AppError {
  * whatever the body says.
  */
 export async function authenticateMessage(
-  deps: { ca: CertificateAuthority; clock: Clock; database: Database },
+  deps: { ca: CertificateAuthority; clock: Clock; devices: Pick<AppleLifecycle, 'tokenBinding'> },
   organizationId: string,
   header: string | string[] | undefined,
   body: Buffer,
@@ -56,7 +50,7 @@ export async function authenticateMessage(
   // One identity per token: a spare one (a second profile download) dies when another device
   // redeems the token, and every unredeemed one when it is revoked or expires. Its certificate is
   // revoked then; this holds as well before the expiry sweep has stored EXPIRED.
-  const token = await findTokenBinding(deps.database.db, organizationId, issued.tokenId, now);
+  const token = await deps.devices.tokenBinding(organizationId, issued.tokenId, now);
   if (!token || (token.state !== 'PENDING' && token.deviceId !== issued.deviceId)) throw unauthorized('was made by an identity whose enrollment token can no longer enroll it');
   return { organizationId, deviceId: issued.deviceId, tokenId: issued.tokenId, thumbprint };
 }

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../../db/client.ts';
+import type { AppleEnrollment } from '../../devices/apple-enrollment.service.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { newId } from '../../lib/ids.ts';
 import { sha256 } from '../../lib/secrets.ts';
 import type { PushCertificateService } from '../../modules/apple-push-certificate/push-certificate.service.ts';
-import { findTokenForDeviceByLinkSecret } from '../../modules/enrollment-tokens/token-device-access.ts';
 import type { TokenState } from '../../modules/enrollment-tokens/token-state.ts';
-import { createOrganizationsRepo } from '../../modules/organizations/organizations.repo.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { appleUrls } from './apple-urls.ts';
-import { caSignerFor } from './ca-signer.ts';
-import { signAttached } from './cms.ts';
+import { appleUrls } from '../../platforms/apple-urls.ts';
+import { caSignerFor } from '../../pki/ca-signer.ts';
+import { signAttached } from '../../pki/cms.ts';
 import { buildEnrollmentProfile } from './profile.ts';
-import { createScepChallengesRepo } from './scep-challenges.repo.ts';
 
 const LINK_SECRET = /^[A-Za-z0-9_-]{43}$/;
 
@@ -30,15 +26,15 @@ export type ProfileOutcome =
  * an earlier one that went astray is dead. Reusing the earlier challenge instead would need it
  * stored readable; only its hash is kept. The token stays PENDING until the device's TokenUpdate.
  */
-export function createProfileService(deps: { database: Database; clock: Clock; publicUrl: string; ca: CertificateAuthority; pushCertificates: PushCertificateService }) {
+export function createProfileService(deps: { enrollment: AppleEnrollment; clock: Clock; publicUrl: string; ca: CertificateAuthority; pushCertificates: PushCertificateService }) {
   return {
     async profileFor(secret: string): Promise<ProfileOutcome> {
       if (!LINK_SECRET.test(secret)) return { kind: 'not-found' };
       const now = deps.clock.now();
-      const token = await findTokenForDeviceByLinkSecret(deps.database.db, secret, now);
+      const token = await deps.enrollment.tokenByLinkSecret(secret, now);
       if (!token || token.platform !== 'apple') return { kind: 'not-found' };
       if (token.state !== 'PENDING') return { kind: 'closed', state: token.state };
-      const organization = await createOrganizationsRepo(deps.database.db).findByIdOrSlug(token.organizationId);
+      const organization = await deps.enrollment.organization(token.organizationId);
       if (!organization) return { kind: 'not-found' };
       const topic = await deps.pushCertificates.topicOf(token.organizationId);
       if (topic === null) return { kind: 'no-push-certificate' };
@@ -55,13 +51,7 @@ export function createProfileService(deps: { database: Database; clock: Clock; p
         challenge,
       });
       const body = await signAttached(Buffer.from(xml, 'utf8'), signer);
-      await createScepChallengesRepo(deps.database.db).replaceUnspent(token.organizationId, {
-        id: newId(),
-        tokenId: token.tokenId,
-        challengeHash: sha256(challenge),
-        expiresAt: token.expireAt,
-        createdAt: now,
-      });
+      await deps.enrollment.replaceChallenge(token.organizationId, token.tokenId, sha256(challenge), token.expireAt, now);
       return { kind: 'profile', body };
     },
   };

@@ -1,7 +1,7 @@
 import { constants, createCipheriv, createDecipheriv, createHmac, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { CmsError, contentInfoDer, fromSchema, octets, OID, parseContentInfo, toArrayBuffer } from './cms.ts';
+import { CmsError, contentInfoDer, fromSchema, octets, OID, parseContentInfo, toArrayBuffer } from '../../pki/cms.ts';
 
 /**
  * The EnvelopedData layer of SCEP (RFC 8894 section 3.2.2): one key-transport recipient

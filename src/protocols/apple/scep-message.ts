@@ -16,7 +16,7 @@ import {
   toArrayBuffer,
   verifySignedData,
   type Signer,
-} from './cms.ts';
+} from '../../pki/cms.ts';
 import { CsrError, verifyCsr } from '../../pki/csr.ts';
 import { openEnvelope, sealEnvelope, type EnvelopeAlgorithms } from './scep-envelope.ts';
 

@@ -1,12 +1,10 @@
-import type { Database } from '../../db/client.ts';
+import type { AppleEnrollment } from '../../devices/apple-enrollment.service.ts';
+import { DeviceRefused } from '../../devices/device-refused.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { newId } from '../../lib/ids.ts';
 import { sha256 } from '../../lib/secrets.ts';
-import { createOrganizationsRepo } from '../../modules/organizations/organizations.repo.ts';
 import { CertificateRequestRejected, type CertificateAuthority } from '../../pki/certificate-authority.ts';
-import { caSignerFor, type CaSignerForCms } from './ca-signer.ts';
-import { CmsError } from './cms.ts';
-import { createScepChallengesRepo } from './scep-challenges.repo.ts';
+import { caSignerFor, type CaSignerForCms } from '../../pki/ca-signer.ts';
+import { CmsError } from '../../pki/cms.ts';
 import { certRepFailure, certRepSuccess, FAIL_INFO, MESSAGE_TYPE, openCertificationRequest, readScepRequest, type FailInfo, type ScepRequest } from './scep-message.ts';
 
 /**
@@ -42,12 +40,12 @@ class ScepFailure extends Error {
   }
 }
 
-export function createScepService(deps: { database: Database; clock: Clock; ca: CertificateAuthority }) {
+export function createScepService(deps: { enrollment: AppleEnrollment; clock: Clock; ca: CertificateAuthority }) {
   async function organizationExists(organizationId: string): Promise<boolean> {
-    return (await createOrganizationsRepo(deps.database.db).findByIdOrSlug(organizationId))?.id === organizationId;
+    return (await deps.enrollment.organization(organizationId)) !== undefined;
   }
 
-  /** Spends the challenge and issues the identity in one transaction: a failure leaves both as they were. */
+  /** Spends the challenge and issues the identity (one transaction of the devices face): a failure leaves both as they were. */
   async function issue(organizationId: string, request: ScepRequest, ca: CaSignerForCms): Promise<Buffer> {
     let opened: Awaited<ReturnType<typeof openCertificationRequest>>;
     try {
@@ -60,26 +58,22 @@ export function createScepService(deps: { database: Database; clock: Clock; ca: 
     if (!csr.challengePassword) throw new ScepFailure(FAIL_INFO.badRequest, 'the request has no challengePassword');
     const challengeHash = sha256(csr.challengePassword);
     const now = deps.clock.now();
-    const issued = await deps.database.db.transaction(async (tx) => {
-      const challenges = createScepChallengesRepo(tx);
-      const challenge = await challenges.spend(organizationId, challengeHash, now);
-      if (!challenge) throw new ScepFailure(FAIL_INFO.badRequest, 'the challenge is wrong, spent or expired');
-      // The token must still be able to enroll: a revoked token's challenges die with it.
-      if (!(await challenges.tokenIsOpen(organizationId, challenge.tokenId, now))) throw new ScepFailure(FAIL_INFO.badRequest, 'the enrollment token can no longer enroll a device');
-      try {
-        return await deps.ca.issueClientCertificate(tx, organizationId, {
+    let issued: Awaited<ReturnType<AppleEnrollment['issueIdentity']>>;
+    try {
+      issued = await deps.enrollment.issueIdentity(
+        organizationId,
+        {
+          challengeHash,
           publicKeySpkiDer: csr.publicKeySpkiDer,
           // A CN as sent may hold control characters its string type forbids; they stay out of the certificate.
           subjectCommonName: withoutControlCharacters(csr.commonName ?? '').slice(0, 64) || 'Openroll Apple device',
-          platform: 'apple',
-          deviceId: newId(),
-          tokenId: challenge.tokenId,
-        });
-      } catch (error) {
-        if (error instanceof CertificateRequestRejected) throw new ScepFailure(FAIL_INFO.badRequest, (error as Error).message);
-        throw error;
-      }
-    });
+        },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof DeviceRefused || error instanceof CertificateRequestRejected) throw new ScepFailure(FAIL_INFO.badRequest, error instanceof DeviceRefused ? error.detail : error.message);
+      throw error;
+    }
     return certRepSuccess(request, ca, issued.certificateDer, algorithms);
   }
 

@@ -1,7 +1,7 @@
 import { NS, soapEnvelope, type SoapRequest } from './soap.ts';
 import { SoapFault } from './soap-faults.ts';
 import { child, children, isElement, textOf } from './xml.ts';
-import type { WindowsUrls } from './windows-urls.ts';
+import type { WindowsUrls } from '../../platforms/windows-urls.ts';
 
 export const DISCOVER_ACTION = `${NS.enrollment}/IDiscoveryService/Discover`;
 const DISCOVER_RESPONSE_ACTION = `${NS.enrollment}/IDiscoveryService/DiscoverResponse`;

@@ -1,17 +1,18 @@
-import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { isId } from '../../lib/ids.ts';
+import { deviceState } from '../../devices/device-state.ts';
+import type { WindowsDeviceRecord, WindowsLifecycle } from '../../devices/windows-lifecycle.service.ts';
 import { thumbprintOf, type CertificateAuthority } from '../../pki/certificate-authority.ts';
+import { windowsUrls } from '../../platforms/windows-urls.ts';
 import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
 import type { DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
 import { encodeCommands, firstCommandId, WINDOWS_COMMANDS_PER_MESSAGE } from './syncml-commands.ts';
 import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
-import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
-import { windowsUrls } from './windows-urls.ts';
 
 export interface WindowsManagementDeps {
-  database: Database;
+  /** The devices face: the device rows, the session's record, the device's own unenrollment. */
+  devices: WindowsLifecycle;
   clock: Clock;
   certificateAuthority: CertificateAuthority;
   publicUrl: string;
@@ -34,9 +35,11 @@ interface SessionDevice {
   verified: boolean;
 }
 
+const isEnrolled = (device: WindowsDeviceRecord) => deviceState('windows', device.state) === 'enrolled';
+
 /** OMA-DM sessions at the ADDR of the provisioning document: the first session and unenrollment. */
 export function createWindowsManagementService(deps: WindowsManagementDeps) {
-  const { database, clock, certificateAuthority: ca } = deps;
+  const { devices, clock, certificateAuthority: ca } = deps;
   const urls = windowsUrls(deps.publicUrl);
 
   /**
@@ -50,13 +53,13 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
     if (!issued || issued.platform !== 'windows' || !Buffer.from(issued.certificateDer).equals(der)) {
       throw new SoapFault('InvalidSecurity', 'The client certificate was not issued by this server for this organization.');
     }
-    const device = await createWindowsDevicesRepo(database.db).get(organizationId, issued.deviceId);
+    const device = await devices.device(organizationId, issued.deviceId);
     if (!device || device.deviceIdentifier !== source) throw notThisDevice();
     const now = clock.now();
     if (issued.revokedAt !== null || device.certificateThumbprint !== thumbprint) {
       // Retired or unenrolled: the device is told so. A certificate replaced by a retried
       // enrollment of a device still enrolled is simply not its certificate any more.
-      throw device.state === 'enrolled' ? notThisDevice() : noLongerManaged();
+      throw isEnrolled(device) ? notThisDevice() : noLongerManaged();
     }
     if (issued.notAfter <= now || issued.notBefore > now) throw new SoapFault('InvalidSecurity', 'The client certificate is outside its validity.');
     return device;
@@ -66,7 +69,7 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
     if (presented === 'unreadable') throw new SoapFault('InvalidSecurity', 'The client certificate cannot be read.');
     if (presented !== 'none') return { device: await deviceOfCertificate(organizationId, presented.der, source), verified: true };
     if (!deps.allowUnverified) throw new SoapFault('InvalidSecurity', 'The session carries no client certificate.');
-    const device = await createWindowsDevicesRepo(database.db).findEnrolledByIdentifier(organizationId, source);
+    const device = await devices.enrolledByIdentifier(organizationId, source);
     if (!device) throw notEnrolledHere();
     return { device, verified: false };
   }
@@ -77,28 +80,21 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
       if (!isId(organizationId)) throw notEnrolledHere();
       const orgId = organizationId.toLowerCase();
       const { device, verified } = await sessionDevice(orgId, presented, message.source);
-      if (device.state !== 'enrolled') throw noLongerManaged();
+      if (!isEnrolled(device)) throw noLongerManaged();
 
       const now = clock.now();
       // Stored values of nodes no longer kept (an older version kept any) are dropped here too.
       const devInfo = keptDevInfo({ ...device.devInfo, ...devInfoOf(message) });
-      const repo = createWindowsDevicesRepo(database.db);
       // Only the device's own certificate may unenroll it: a DeviceID alone is not enough.
       if (verified && isUnenrollment(message)) {
-        await database.db.transaction(async (tx) => {
-          const devices = createWindowsDevicesRepo(tx);
-          await devices.recordSession(orgId, device.id, devInfo, now);
-          await devices.markUnenrolled(orgId, device.id, now);
-          await ca.revokeDeviceCertificates(tx, orgId, device.id);
-          // Command queue (issue 23): an unenrolled device gets nothing more.
-          await deps.commands.clear(tx, orgId, device.id);
-        });
+        // The lifecycle clears the device's queue in the same transaction.
+        await devices.unenroll(orgId, device.id, devInfo, now);
         return syncmlResponse(message, urls.management(orgId));
       }
-      await repo.recordSession(orgId, device.id, devInfo, now);
-      // Command queue (issue 23): a new SessionID ends the old session (its unanswered commands
-      // go out again), this message's Statuses complete what they name, and the answer carries
-      // the next queued commands; with none left it is Statuses and Final, which ends the session.
+      await devices.recordSession(orgId, device.id, devInfo, now);
+      // A new SessionID ends the old session (its unanswered commands go out again), this
+      // message's Statuses complete what they name, and the answer carries the next queued
+      // commands; with none left it is Statuses and Final, which ends the session.
       const { commands } = deps;
       await commands.requeueUnanswered(orgId, device.id, message.sessionId);
       await commands.reportWindows(orgId, device.id, message.sessionId, message.statuses);

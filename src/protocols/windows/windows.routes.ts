@@ -9,7 +9,7 @@ import { faultStatus, renderFault, SoapFault } from './soap-faults.ts';
 import { SYNCML_CONTENT_TYPE } from './syncml.ts';
 import type { WindowsEnrollmentService } from './windows-enrollment.service.ts';
 import type { WindowsManagementService } from './windows-management.service.ts';
-import { WINDOWS_PATHS } from './windows-urls.ts';
+import { WINDOWS_PATHS } from '../../platforms/windows-urls.ts';
 import { createWrongCodeLimit, type WrongCodeLimitOptions } from './wrong-code-limit.ts';
 
 export interface WindowsRoutesOptions {

@@ -4,7 +4,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { enrollmentTokens } from '../../../src/db/schema.ts';
 import { tokenStateCounts } from '../../../src/metrics/metrics.repo.ts';
 import { effectiveState, shownUpdatedAt, stateSql } from '../../../src/modules/enrollment-tokens/token-state.ts';
-import { createScepChallengesRepo } from '../../../src/protocols/apple/scep-challenges.repo.ts';
+import { createScepChallengesRepo } from '../../../src/devices/scep-challenges.repo.ts';
 import { createMdmUser, createOrg, type TestOrg } from '../../helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
 import { createToken, tokensPath } from '../../helpers/tokens.ts';

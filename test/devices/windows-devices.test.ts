@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createKey, createOrg, type TestOrg } from '../../helpers/factories.ts';
-import { assertRouteSecurity } from '../../helpers/security.ts';
-import { buildTestApp, call, type TestContext } from '../../helpers/test-app.ts';
-import { enrollWindowsDevice, insertWindowsDevice } from '../../helpers/windows-device.ts';
+import { createKey, createOrg, type TestOrg } from '../helpers/factories.ts';
+import { assertRouteSecurity } from '../helpers/security.ts';
+import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
+import { enrollWindowsDevice, insertWindowsDevice } from '../helpers/windows-device.ts';
 
 let ctx: TestContext;
 let tenant: TestOrg;

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
-import { appleScepChallenges, enrollmentTokens } from '../../db/schema.ts';
-import { stateSql } from '../../modules/enrollment-tokens/token-state.ts';
+import type { Executor } from '../db/client.ts';
+import { appleScepChallenges, enrollmentTokens } from '../db/schema.ts';
+import { stateSql } from '../modules/enrollment-tokens/token-state.ts';
 
 export type ScepChallengeRecord = typeof appleScepChallenges.$inferSelect;
 

@@ -1,9 +1,12 @@
 import { and, eq, ne } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
-import { appleDevices } from '../../db/schema.ts';
-import { listPage } from '../../lib/listing.ts';
-import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
-import type { AppleDeviceSortField } from './apple-devices.schemas.ts';
+import type { Executor } from '../db/client.ts';
+import { appleDevices } from '../db/schema.ts';
+import { listPage } from '../lib/listing.ts';
+import type { PageRequest, SortSpec } from '../lib/pagination.ts';
+import { STATE_LITERALS } from './device-state.ts';
+import type { AppleDeviceSortField } from './devices.schemas.ts';
+
+const { authenticated: AUTHENTICATED, enrolled: ENROLLED, unenrolled: UNENROLLED } = STATE_LITERALS.apple;
 
 export type AppleDeviceRecord = typeof appleDevices.$inferSelect;
 
@@ -34,7 +37,7 @@ export function createAppleDevicesRepo(db: Executor) {
       const [row] = await db
         .select()
         .from(appleDevices)
-        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, 'ENROLLED')))
+        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, ENROLLED)))
         .limit(1);
       return row;
     },
@@ -49,7 +52,7 @@ export function createAppleDevicesRepo(db: Executor) {
       const [row] = await db
         .update(appleDevices)
         .set(changes)
-        .where(and(scoped(organizationId, id), ne(appleDevices.state, 'UNENROLLED')))
+        .where(and(scoped(organizationId, id), ne(appleDevices.state, UNENROLLED)))
         .returning();
       return row;
     },
@@ -58,14 +61,26 @@ export function createAppleDevicesRepo(db: Executor) {
     async supersedeAttempts(organizationId: string, udid: string, exceptId: string, now: Date): Promise<string[]> {
       const rows = await db
         .update(appleDevices)
-        .set({ state: 'UNENROLLED', unenrolledAt: now, updatedAt: now })
-        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, 'AUTHENTICATED'), ne(appleDevices.id, exceptId)))
+        .set({ state: UNENROLLED, unenrolledAt: now, updatedAt: now })
+        .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.udid, udid), eq(appleDevices.state, AUTHENTICATED), ne(appleDevices.id, exceptId)))
         .returning({ id: appleDevices.id });
       return rows.map((r) => r.id);
     },
 
     async update(organizationId: string, id: string, changes: Partial<Omit<AppleDeviceRecord, 'organizationId' | 'id'>>): Promise<AppleDeviceRecord | undefined> {
       const [row] = await db.update(appleDevices).set(changes).where(scoped(organizationId, id)).returning();
+      return row;
+    },
+  
+    /** An admin retires the device: unenrolled, unless it already was; returns the row either way. */
+    async retire(organizationId: string, id: string, at: Date): Promise<AppleDeviceRecord | undefined> {
+      const [retired] = await db
+        .update(appleDevices)
+        .set({ state: UNENROLLED, unenrolledAt: at, updatedAt: at })
+        .where(and(scoped(organizationId, id), ne(appleDevices.state, UNENROLLED)))
+        .returning();
+      if (retired) return retired;
+      const [row] = await db.select().from(appleDevices).where(scoped(organizationId, id)).limit(1);
       return row;
     },
   };

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
+import type { CertificateAuthority } from './certificate-authority.ts';
 import { parseCertificate, type Signer } from './cms.ts';
 
 export interface CaSignerForCms extends Signer {

@@ -1,12 +1,15 @@
 import { and, desc, eq, gte } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
-import { windowsDevices } from '../../db/schema.ts';
-import { listPage } from '../../lib/listing.ts';
-import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
+import type { Executor } from '../db/client.ts';
+import { windowsDevices } from '../db/schema.ts';
+import { listPage } from '../lib/listing.ts';
+import type { PageRequest, SortSpec } from '../lib/pagination.ts';
+import { STATE_LITERALS } from './device-state.ts';
+import type { WindowsDeviceSortField } from './devices.schemas.ts';
+
+const { enrolled: ENROLLED, unenrolled: UNENROLLED } = STATE_LITERALS.windows;
 
 export type WindowsDeviceRecord = typeof windowsDevices.$inferSelect;
 export type NewWindowsDeviceRecord = Omit<typeof windowsDevices.$inferInsert, 'organizationId'>;
-export type WindowsDeviceSortField = 'createdAt' | 'updatedAt' | 'enrolledAt' | 'deviceName';
 
 const SORT_COLUMNS = {
   createdAt: windowsDevices.createdAt,
@@ -45,7 +48,7 @@ export function createWindowsDevicesRepo(db: Executor) {
       const [row] = await db
         .select()
         .from(windowsDevices)
-        .where(and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.deviceIdentifier, deviceIdentifier), eq(windowsDevices.state, 'enrolled')))
+        .where(and(eq(windowsDevices.organizationId, organizationId), eq(windowsDevices.deviceIdentifier, deviceIdentifier), eq(windowsDevices.state, ENROLLED)))
         .limit(1);
       return row;
     },
@@ -79,16 +82,16 @@ export function createWindowsDevicesRepo(db: Executor) {
     async markUnenrolled(organizationId: string, id: string, at: Date): Promise<void> {
       await db
         .update(windowsDevices)
-        .set({ state: 'unenrolled', unenrolledAt: at, lastSeenAt: at, updatedAt: at })
-        .where(and(scoped(organizationId, id), eq(windowsDevices.state, 'enrolled')));
+        .set({ state: UNENROLLED, unenrolledAt: at, lastSeenAt: at, updatedAt: at })
+        .where(and(scoped(organizationId, id), eq(windowsDevices.state, ENROLLED)));
     },
 
     /** An admin retires the device: unenrolled, unless it already was; returns the row either way. */
     async retire(organizationId: string, id: string, at: Date): Promise<WindowsDeviceRecord | undefined> {
       const [retired] = await db
         .update(windowsDevices)
-        .set({ state: 'unenrolled', unenrolledAt: at, updatedAt: at })
-        .where(and(scoped(organizationId, id), eq(windowsDevices.state, 'enrolled')))
+        .set({ state: UNENROLLED, unenrolledAt: at, updatedAt: at })
+        .where(and(scoped(organizationId, id), eq(windowsDevices.state, ENROLLED)))
         .returning();
       if (retired) return retired;
       const [row] = await db.select().from(windowsDevices).where(scoped(organizationId, id)).limit(1);
