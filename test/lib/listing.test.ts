@@ -89,8 +89,8 @@ function tokens(platform: 'windows' | 'apple'): ListResource {
   };
 }
 
-const WINDOWS_DEVICE_KEYS = ['certificate', 'createdAt', 'devInfo', 'deviceId', 'deviceName', 'enrolledAt', 'enrollmentContext', 'hwDevId', 'id', 'lastSeenAt', 'organizationId', 'osVersion', 'state', 'unenrolledAt', 'updatedAt', 'userEmail', 'winEnrollmentTokenId'];
-const APPLE_DEVICE_KEYS = ['authenticatedAt', 'buildVersion', 'certificateThumbprint', 'createdAt', 'deviceName', 'enrolledAt', 'enrollmentToken', 'id', 'lastSeenAt', 'model', 'modelName', 'organization', 'osVersion', 'productName', 'pushTokenSet', 'serialNumber', 'state', 'topic', 'udid', 'unenrolledAt', 'updatedAt'];
+const WINDOWS_DEVICE_KEYS = ['certificate', 'createdAt', 'devInfo', 'deviceId', 'deviceName', 'enrolledAt', 'enrollmentContext', 'hwDevId', 'id', 'lastSeenAt', 'organizationId', 'osVersion', 'state', 'unenrolledAt', 'updatedAt', 'userEmail', 'winEnrollmentTokenId', 'commands'];
+const APPLE_DEVICE_KEYS = ['authenticatedAt', 'buildVersion', 'certificateThumbprint', 'createdAt', 'deviceName', 'enrolledAt', 'enrollmentToken', 'id', 'lastSeenAt', 'model', 'modelName', 'organization', 'osVersion', 'productName', 'pushTokenSet', 'serialNumber', 'state', 'topic', 'udid', 'unenrolledAt', 'updatedAt', 'commands'];
 const WEBHOOK_KEYS = ['createdAt', 'description', 'enabled', 'events', 'id', 'organizationId', 'updatedAt', 'url'];
 const DELIVERY_KEYS = ['attempts', 'createdAt', 'deliveredAt', 'eventType', 'id', 'lastAttemptAt', 'lastError', 'nextAttemptAt', 'payload', 'responseStatus', 'status', 'tokenId', 'webhookId'];
 
@@ -118,6 +118,31 @@ const devices: ListResource[] = [
       return { path: `/v1/organizations/${org.org.id}/mdm/apple/devices`, create: async (item) => (await createAppleDevice(testCtx, org.org, undefined, { serialNumber: item.name })).id };
     },
   },
+  ...(['windows', 'apple'] as const).map(
+    (platform): ListResource => ({
+      // A device's command queue, oldest first: each item is one command, named by its target.
+      name: `${platform} device commands`,
+      route: `${ORG}/mdm/${platform}/devices/:id/commands`,
+      order: 'oldest-first',
+      keys: ['completedAt', 'createdAt', 'deviceId', 'id', 'result', 'sentAt', 'source', 'status', 'target', 'type'],
+      nameOf: (item) => String(item.target),
+      sort: { fields: { createdAt: 'created', updatedAt: 'updated', status: 'same' }, unknownField: 'target' },
+      async setup(testCtx, org) {
+        const id =
+          platform === 'windows'
+            ? (await insertWindowsDevice(testCtx, org.org, { deviceName: 'queue' })).id
+            : (await createAppleDevice(testCtx, org.org, undefined, { serialNumber: 'QUEUE' })).id;
+        const { deviceCommands, database } = testCtx.container;
+        return {
+          path: `/v1/organizations/${org.org.id}/mdm/${platform}/devices/${id}/commands`,
+          create: async (item) => {
+            const [command] = await deviceCommands.enqueue(database.db, org.org.id, { id, platform }, [{ type: platform === 'windows' ? 'Replace' : 'InstallProfile', target: item.name }]);
+            return command!.id;
+          },
+        };
+      },
+    }),
+  ),
 ];
 
 const hooks: ListResource[] = [
