@@ -48,7 +48,14 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     return undefined;
   };
 
-  async function settle(tx: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
+  async function settle(db: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
+    // The message's outcome and its trail event commit together, or neither does (issue 21).
+    const settled = await db.transaction((tx) => settleWithTrail(tx, message, held, s));
+    if (settled && (s.state === 'retry' || s.state === 'failed')) log.warn({ emailId: message.id, attempts: message.attempts, error: s.error }, 'email delivery failed');
+    return settled;
+  }
+
+  async function settleWithTrail(tx: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
     const set =
       s.state === 'done'
         ? { status: 'sent', sentAt: s.at, messageId: messageIdFor(message.id), lastError: null, updatedAt: s.at }
@@ -56,10 +63,8 @@ export function createOutboxSender(options: OutboxSenderOptions) {
           ? { lastError: s.error, nextAttemptAt: s.nextAttemptAt, updatedAt: s.at }
           : { status: s.state, lastError: s.error, updatedAt: s.at };
     if (!(await settleMessage(tx, held, set))) return false;
-    // The message's outcome and its trail event commit together, or neither does (issue 21).
     const event = trailEvent(message, s);
     if (event) await record(tx, message.organizationId, event);
-    if (s.state === 'retry' || s.state === 'failed') log.warn({ emailId: message.id, attempts: message.attempts, error: s.error }, 'email delivery failed');
     return true;
   }
 

@@ -42,10 +42,14 @@ export interface OutboxWorkerOptions<R extends OutboxRow, D> extends SenderSetti
    */
   attempt(row: R, stillHeld: () => Promise<boolean>): Promise<AttemptResult<D> | 'lost'>;
   /**
-   * Writes the settlement in `tx`, on the row matching `held` only (still pending, still this
-   * claim's), with whatever must be recorded with it; returns false when no row matched.
+   * Writes the settlement through `db`, on the row matching `held` only (still pending, still
+   * this claim's), with whatever must be recorded with it; returns false when no row matched.
+   * One statement where it can: from the receiver's acceptance until the mark reaches the
+   * database is the window in which a crash sends the row twice, and a statement of its own goes
+   * out in one packet, where BEGIN, the statements and COMMIT wait a round trip each. An outbox
+   * that records more than the row opens its own transaction.
    */
-  settle(tx: Executor, row: R, held: SQL, settlement: Settlement<D>): Promise<boolean>;
+  settle(db: Executor, row: R, held: SQL, settlement: Settlement<D>): Promise<boolean>;
 }
 
 export interface WorkerReport {
@@ -164,7 +168,7 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
         return 'lost';
       }
       const settlement = settlementOf(row, result, clock.now());
-      const settled = await db.transaction((tx) => options.settle(tx, row, heldBy(queue, entry.lease), settlement));
+      const settled = await options.settle(db, row, heldBy(queue, entry.lease), settlement);
       if (!settled) {
         log.warn(ids, `${name} lease lost during the attempt: another sender may send it again`);
         return 'lost';

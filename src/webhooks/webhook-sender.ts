@@ -34,7 +34,8 @@ export function createWebhookSender(options: WebhookSenderOptions) {
   const { clock, transport, log } = options;
   const endpoints = createWebhooksRepo(options.database.db);
 
-  async function settle(tx: Executor, delivery: WebhookDeliveryRecord, held: Parameters<typeof settleDelivery>[1], s: Settlement<WebhookDetail>): Promise<boolean> {
+  // One UPDATE, outside any transaction: the mark leaves in one packet after the 2xx.
+  async function settle(db: Executor, delivery: WebhookDeliveryRecord, held: Parameters<typeof settleDelivery>[1], s: Settlement<WebhookDetail>): Promise<boolean> {
     const common = { lastAttemptAt: s.at, responseStatus: s.detail.status, updatedAt: s.at };
     const set =
       s.state === 'done'
@@ -42,7 +43,7 @@ export function createWebhookSender(options: WebhookSenderOptions) {
         : s.state === 'retry'
           ? { ...common, lastError: s.error, nextAttemptAt: s.nextAttemptAt }
           : { ...common, status: 'failed', lastError: s.error };
-    if (!(await settleDelivery(tx, held, set))) return false;
+    if (!(await settleDelivery(db, held, set))) return false;
     if (s.state === 'done') {
       options.onAttempt?.('delivered');
       return true;
