@@ -3246,9 +3246,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -3403,9 +3406,12 @@ export interface paths {
                         config?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             [key: string]: unknown;
                         }[];
@@ -3433,9 +3439,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3610,9 +3619,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3759,9 +3771,12 @@ export interface paths {
                         config?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             [key: string]: unknown;
                         }[];
@@ -3789,9 +3804,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3954,9 +3972,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -9979,9 +10000,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10005,9 +10029,12 @@ export interface paths {
                                             config: {
                                                 [key: string]: unknown;
                                             };
-                                            profiles: {
+                                            profiles: ({
+                                                /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                                mobileconfig?: string;
+                                            } & {
                                                 [key: string]: unknown;
-                                            }[];
+                                            })[];
                                             applications: {
                                                 [key: string]: unknown;
                                             }[];
@@ -10037,9 +10064,12 @@ export interface paths {
                                             lastError: string | null;
                                         } | null;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10217,9 +10247,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -10288,9 +10321,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10314,9 +10350,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10346,9 +10385,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -10530,9 +10572,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -10769,9 +10814,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10795,9 +10843,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10827,9 +10878,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -10986,9 +11040,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         } | null;
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -11057,9 +11114,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11083,9 +11143,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11115,9 +11178,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -11314,9 +11380,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11340,9 +11409,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11372,9 +11444,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -11584,9 +11659,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11610,9 +11688,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11642,9 +11723,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];

@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
+import { checkMobileconfigs } from '../../lib/mobileconfig.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
@@ -32,6 +33,7 @@ const ID_KEYS: Record<string, string> = { applications: 'winApplicationId', admx
 /** The platform fields the body gives, ready for the `details` column. */
 export function policyDetails(platform: Platform, input: PolicyInput): Record<string, unknown> {
   const given = input as Record<string, unknown>;
+  if (platform === 'apple') checkMobileconfigs(given.profiles as Record<string, unknown>[] | undefined, 'body.profiles');
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(POLICY_DETAIL_DEFAULTS[platform])) {
     if (given[key] === undefined) continue;

@@ -4,7 +4,7 @@ import type { AppleLifecycle } from '../../devices/apple-lifecycle.service.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { answering, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';
-import { optionalStringField, stringField } from './plist.ts';
+import { optionalStringField, stringField } from '../../lib/plist.ts';
 import type { AppleReport, DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
 import { encodeCommand, errorChainOf } from './mdm-commands.ts';
 

@@ -1,5 +1,5 @@
 import type { AppleCommandPayload, DeviceCommandRecord, JsonValue } from '../../devices/commands/device-command.ts';
-import { buildPlist, isDict, PlistError, type PlistDict, type PlistValue } from './plist.ts';
+import { buildPlist, isDict, PlistError, type PlistDict, type PlistValue } from '../../lib/plist.ts';
 
 /**
  * The command queue at ServerURL (Apple Device Management, "Commands and Queries"): a queued

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'plist';
 import type { DeviceCommandRecord } from '../../../src/devices/commands/device-command.ts';
 import { encodeCommand, errorChainOf } from '../../../src/protocols/apple/mdm-commands.ts';
-import { parsePlistDict, PlistError } from '../../../src/protocols/apple/plist.ts';
+import { parsePlistDict, PlistError } from '../../../src/lib/plist.ts';
 
 const row = (over: Partial<DeviceCommandRecord>): DeviceCommandRecord => ({ id: '0123456789abcdef01234567', type: 'DeviceInformation', payload: {}, ...over }) as DeviceCommandRecord;
 
