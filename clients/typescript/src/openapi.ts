@@ -5346,6 +5346,11 @@ export interface paths {
                                         acknowledged: number;
                                         error: number;
                                     };
+                                    /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                    policies: {
+                                        policyId: string | null;
+                                        state: "pending" | "applied" | "failed";
+                                    }[];
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -5549,6 +5554,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -5733,6 +5743,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -9775,7 +9790,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;
@@ -11899,7 +11914,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;
@@ -12116,6 +12131,11 @@ export interface paths {
                                         acknowledged: number;
                                         error: number;
                                     };
+                                    /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                    policies: {
+                                        policyId: string | null;
+                                        state: "pending" | "applied" | "failed";
+                                    }[];
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -12323,6 +12343,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -12511,6 +12536,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
