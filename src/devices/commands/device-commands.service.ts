@@ -79,7 +79,15 @@ function appleErrorResult(report: AppleReport): CommandResult {
  * Safe with several server processes on one PostgreSQL: commands are taken under FOR UPDATE
  * SKIP LOCKED, and completions are conditional on the command still being pending.
  */
-export function createDeviceCommandsService(deps: { database: Database; clock: Clock }) {
+export function createDeviceCommandsService(deps: {
+  database: Database;
+  clock: Clock;
+  /**
+   * Apple devices that got commands outside enqueue() (a policy's profile difference), in the
+   * same transaction: where the APNs push outbox is told (issue 25 item 4; not wired yet).
+   */
+  onAppleQueued?: (tx: Executor, organizationId: string, deviceIds: string[]) => Promise<void>;
+}) {
   const { database, clock } = deps;
   const repo = (db: Executor = database.db) => createDeviceCommandsRepo(db);
 
@@ -115,7 +123,9 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
      * has in another version, RemoveProfile for those it has and no longer should.
      */
     async queueProfileDifference(tx: Executor, organizationId: string, args: { tokenIds: string[]; wanted: WantedProfile[]; enrolledState: string }): Promise<{ deviceId: string; count: number }[]> {
-      return repo(tx).queueProfileDifference(organizationId, { ...args, now: clock.now() });
+      const queued = await repo(tx).queueProfileDifference(organizationId, { ...args, now: clock.now() });
+      if (queued.length > 0) await deps.onAppleQueued?.(tx, organizationId, queued.map((q) => q.deviceId));
+      return queued;
     },
 
     /**
