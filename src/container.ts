@@ -27,6 +27,7 @@ import { createSegmentsService } from './modules/segments/segments.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
 import { createAppleEnrollment } from './devices/apple-enrollment.service.ts';
 import { createAppleLifecycle } from './devices/apple-lifecycle.service.ts';
+import { createAppleProfileSync } from './devices/apple-profile-sync.ts';
 import { createDevicesService } from './devices/devices.service.ts';
 import { createWindowsLifecycle } from './devices/windows-lifecycle.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
@@ -102,6 +103,7 @@ export function createContainer(deps: ContainerDeps) {
   // The devices face the protocols call: they decode and encode, these own the rows and open the transactions.
   const windowsDeviceLifecycle = createWindowsLifecycle({ database, certificateAuthority, commands: deviceCommands });
   const appleDeviceLifecycle = createAppleLifecycle({ database, ca: certificateAuthority, secretKey, commands: deviceCommands });
+  const appleProfileSync = createAppleProfileSync({ commands: deviceCommands });
   const appleDeviceEnrollment = createAppleEnrollment({ database, ca: certificateAuthority });
   const appleDeps = { clock, ca: certificateAuthority };
   const metrics = createMetrics({ database, clock });
@@ -138,7 +140,14 @@ export function createContainer(deps: ContainerDeps) {
     consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck, callerKey: apiKeys.callerKey }),
     organizations: createOrganizationsService({ database, clock, check: credentialCheck }),
     mdmUsers: createMdmUsersService({ database, clock }),
-    policies: createPoliciesService({ database, clock }),
+    policies: createPoliciesService({
+      database,
+      clock,
+      // A policy's new profiles reach the devices of its tokens in the update's transaction.
+      onItemsChanged: async (tx, organizationId, platform, policyId) => {
+        if (platform === 'apple') await appleProfileSync.policyChanged(tx, organizationId, policyId);
+      },
+    }),
     policyCache,
     webhookEndpoints,
     vppLocations: createVppLocationsService({ database, clock }),

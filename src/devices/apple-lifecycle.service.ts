@@ -1,12 +1,15 @@
-import type { Database } from '../db/client.ts';
+import type { Database, Executor } from '../db/client.ts';
 import { constraintName, sqlState } from '../lib/db-errors.ts';
-import { findTokenBinding, redeemTokenInTransaction, type TokenBinding } from '../modules/enrollment-tokens/token-device-access.ts';
+import { findTokenBinding, recordQueuedCommands, redeemTokenInTransaction, tokenPolicies, type TokenBinding } from '../modules/enrollment-tokens/token-device-access.ts';
 import type { CertificateAuthority } from '../pki/certificate-authority.ts';
 import { encryptSecret, type SecretKey } from '../pki/secret-key.ts';
 import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } from './apple-devices.repo.ts';
 import { deviceState, stateLiteral, type DeviceState } from './device-state.ts';
 import { DeviceRefused } from './device-refused.ts';
-import type { DeviceCommandsService } from './commands/device-commands.service.ts';
+import type { DeviceCommandRecord } from './commands/device-command.ts';
+import type { AppleReport, DeviceCommandsService } from './commands/device-commands.service.ts';
+import { applePlanInput } from './commands/apple-profile-plan.ts';
+import { planEnrollmentCommands } from './commands/policy-plan.ts';
 
 /** The identity Openroll issued that signed a message: who the message is from. */
 export interface DeviceIdentity {
@@ -25,6 +28,19 @@ export interface AppleDeviceFacts {
   osVersion: string | null;
   buildVersion: string | null;
   deviceName: string | null;
+}
+
+/** What a DeviceInformation's QueryResponses say of the ENROLLMENT_QUERIES (null: not answered). */
+export interface DeviceInformationAnswers {
+  deviceName: string | null;
+  model: string | null;
+  osVersion: string | null;
+  serialNumber: string | null;
+}
+
+/** Only what the device answered: a query it left out keeps what Authenticate said. */
+function definedAnswers(answers: DeviceInformationAnswers): Partial<DeviceInformationAnswers> {
+  return Object.fromEntries(Object.entries(answers).filter(([, v]) => v !== null));
 }
 
 /** TokenUpdate's push credentials. */
@@ -69,6 +85,24 @@ export function createAppleLifecycle(deps: { database: Database; ca: Certificate
     const state = deviceState('apple', device.state);
     if (!accept.includes(state)) throw unknownDevice(`the device is ${state}`);
     return device;
+  }
+
+  /**
+   * What the redemption queues, in its transaction: DeviceInformation, then one InstallProfile
+   * per winning profile (the token's own, then its policies' by priority), recorded in the
+   * token's trail.
+   */
+  async function queueEnrollmentCommands(tx: Executor, organizationId: string, device: AppleDeviceRecord, now: Date): Promise<void> {
+    const [token] = await tokenPolicies(tx, organizationId, 'apple', [device.tokenId]);
+    if (!token) return;
+    const queued = await deps.commands.enqueue(tx, organizationId, { id: device.id, platform: 'apple' }, planEnrollmentCommands(applePlanInput(token)));
+    await recordQueuedCommands(tx, {
+      organizationId,
+      tokenId: device.tokenId,
+      deviceId: device.id,
+      at: now,
+      commands: queued.map((c) => ({ id: c.id, type: c.type, target: c.target, policyId: c.sourcePolicyId })),
+    });
   }
 
   return {
@@ -139,6 +173,7 @@ export function createAppleLifecycle(deps: { database: Database; ca: Certificate
         }
         // Not if it was superseded, retired or checked out meanwhile: the redeem rolls back with it.
         if (!(await createAppleDevicesRepo(tx).updateLive(organizationId, device.id, changes))) throw unknownDevice('the device is unenrolled');
+        if (changes.state !== undefined) await queueEnrollmentCommands(tx, organizationId, device, now);
       }));
     },
 
@@ -154,14 +189,22 @@ export function createAppleLifecycle(deps: { database: Database; ca: Certificate
     },
 
     /**
-     * A report at ServerURL: `settle` answers it for the enrolled device (the command queue),
-     * then the device is marked seen; a report `settle` refuses leaves the device as it was.
+     * A report at ServerURL from the enrolled device: it completes the command it names, and
+     * the answers of a DeviceInformation it acknowledged update the device, in one transaction
+     * (a report refused changes nothing, not even lastSeenAt). Then the device's next queued
+     * command is taken (sent), or null: a command it said NotNow to is not offered right back.
      */
-    async report<T>(identity: DeviceIdentity, udid: string, now: Date, settle: (device: AppleDeviceRecord) => Promise<T>): Promise<T> {
+    async report(identity: DeviceIdentity, udid: string, now: Date, report: AppleReport, answers: DeviceInformationAnswers | null): Promise<DeviceCommandRecord | null> {
+      const { organizationId } = identity;
       const device = await deviceOf(identity, udid, ['enrolled']);
-      const answer = await settle(device);
-      await devices().update(identity.organizationId, device.id, { lastSeenAt: now });
-      return answer;
+      await deps.database.db.transaction(async (tx) => {
+        const done = await deps.commands.reportApple(organizationId, device.id, report, tx);
+        const learned = done?.type === 'DeviceInformation' && done.status === 'acknowledged' && answers ? definedAnswers(answers) : {};
+        const changed = Object.keys(learned).length > 0;
+        await createAppleDevicesRepo(tx).update(organizationId, device.id, { ...learned, lastSeenAt: now, ...(changed ? { updatedAt: now } : {}) });
+      });
+      const [next] = await deps.commands.next(organizationId, device.id, { limit: 1, skipNotNow: report.status === 'NotNow' });
+      return next ?? null;
     },
   };
 }

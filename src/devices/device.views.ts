@@ -1,12 +1,12 @@
 import type { AppleDeviceRecord } from './apple-devices.repo.ts';
-import { emptyCounts, type CommandCounts } from './commands/device-command.ts';
+import { emptyCounts, type CommandCounts, type PolicyState } from './commands/device-command.ts';
 import { deviceState, stateLiteral } from './device-state.ts';
 import type { AppleDeviceView, WindowsDeviceView } from './devices.schemas.ts';
 import type { WindowsDeviceRecord } from './windows-devices.repo.ts';
 
 /** Rows -> each platform's device shape. The state goes through the one vocabulary (device-state.ts). */
 
-export function toWindowsDeviceView(row: WindowsDeviceRecord, commands: CommandCounts = emptyCounts()): WindowsDeviceView {
+export function toWindowsDeviceView(row: WindowsDeviceRecord, commands: CommandCounts = emptyCounts(), policies: PolicyState[] = []): WindowsDeviceView {
   return {
     id: row.id,
     organizationId: row.organizationId,
@@ -26,10 +26,11 @@ export function toWindowsDeviceView(row: WindowsDeviceRecord, commands: CommandC
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     commands,
+    policies,
   };
 }
 
-export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCounts = emptyCounts()): AppleDeviceView {
+export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCounts = emptyCounts(), policies: PolicyState[] = []): AppleDeviceView {
   return {
     id: row.id,
     organization: row.organizationId,
@@ -53,5 +54,6 @@ export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCount
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     commands,
+    policies,
   };
 }

@@ -1,7 +1,7 @@
 import { Type, type Static, type TObject } from 'typebox';
 import { DateTime, Id, NullableDateTime, OrgEntityParams, OrgParams, PageQuery, literals, ok, paginated, withErrors } from '../lib/schemas.ts';
 import { APPLE_STATE_LITERALS, WINDOWS_STATE_LITERALS } from './device-state.ts';
-import { CommandCounts } from './commands/device-commands.schemas.ts';
+import { CommandCounts, PolicyStates } from './commands/device-commands.schemas.ts';
 
 export const WINDOWS_DEVICE_SORT_FIELDS = ['createdAt', 'updatedAt', 'enrolledAt', 'deviceName'] as const;
 export type WindowsDeviceSortField = (typeof WINDOWS_DEVICE_SORT_FIELDS)[number];
@@ -34,6 +34,7 @@ export const WindowsDevice = Type.Object({
   createdAt: DateTime,
   updatedAt: DateTime,
   commands: CommandCounts,
+  policies: PolicyStates,
 });
 
 export type WindowsDeviceView = Static<typeof WindowsDevice>;
@@ -62,6 +63,7 @@ export const AppleDevice = Type.Object({
   createdAt: DateTime,
   updatedAt: DateTime,
   commands: CommandCounts,
+  policies: PolicyStates,
 });
 
 export type AppleDeviceView = Static<typeof AppleDevice>;

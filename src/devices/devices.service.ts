@@ -7,7 +7,7 @@ import { parseSort, toPage, type Page, type PageRequest, type SortSpec } from '.
 import type { CertificateAuthority } from '../pki/certificate-authority.ts';
 import type { DeviceCommandsService } from './commands/device-commands.service.ts';
 import type { Platform } from '../platforms/platforms.ts';
-import type { CommandCounts } from './commands/device-command.ts';
+import type { CommandCounts, PolicyState } from './commands/device-command.ts';
 import { createAppleDevicesRepo } from './apple-devices.repo.ts';
 import { toAppleDeviceView, toWindowsDeviceView } from './device.views.ts';
 import { APPLE_DEVICE_SORT_FIELDS, WINDOWS_DEVICE_SORT_FIELDS, type AppleDeviceView, type WindowsDeviceView } from './devices.schemas.ts';
@@ -22,7 +22,7 @@ interface DeviceKind<Row extends { id: string }, View, Sort extends string> {
     /** Unenrolled unless it already was; the row either way, undefined for no such device. */
     retire(organizationId: string, id: string, at: Date): Promise<Row | undefined>;
   };
-  view(row: Row, commands?: CommandCounts): View;
+  view(row: Row, commands?: CommandCounts, policies?: PolicyState[]): View;
 }
 
 const KINDS = {
@@ -48,10 +48,11 @@ export interface DevicesService<P extends Platform> {
 export function createDevicesService<P extends Platform>(platform: P, deps: { database: Database; clock: Clock; certificateAuthority: CertificateAuthority; commands: DeviceCommandsService }): DevicesService<P> {
   const kind = KINDS[platform] as unknown as DeviceKind<{ id: string }, DeviceViews[P], string>;
   const repo = () => kind.repo(deps.database.db);
-  // Every device object carries its commands' counts (CONTRACT.md section 6).
+  // Every device object carries its commands' counts and its state per policy (CONTRACT.md section 6).
   const withCounts = async (organizationId: string, rows: Array<{ id: string }>) => {
-    const counts = await deps.commands.counts(organizationId, rows.map((r) => r.id));
-    return rows.map((r) => kind.view(r, counts.get(r.id)));
+    const ids = rows.map((r) => r.id);
+    const [counts, policies] = await Promise.all([deps.commands.counts(organizationId, ids), deps.commands.policyStates(organizationId, ids)]);
+    return rows.map((r) => kind.view(r, counts.get(r.id), policies.get(r.id)));
   };
   return {
     async list(auth, query) {

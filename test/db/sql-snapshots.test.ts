@@ -58,7 +58,7 @@ describe('the committed SQL', () => {
     assertSame('schema.sql', await schemaSnapshot(db.database));
   });
 
-  test('db/statements/ hold what the token list and the bulk create send', async () => {
+  test('db/statements/ hold what the token list, the bulk create and an Apple policy’s profile change send', async () => {
     dropped = true;
     const made = await statementSnapshots(db);
     for (const [name, text] of made) assertSame(`statements/${name}`, text);

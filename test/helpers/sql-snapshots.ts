@@ -18,7 +18,9 @@ import * as schema from '../../src/db/schema.ts';
 import { enrollmentTokens } from '../../src/db/schema.ts';
 import { catalogSchema } from './sql-catalog.ts';
 import { createMdmUser, createOrg, createPolicy } from './factories.ts';
-import { buildTestApp, call } from './test-app.ts';
+import { buildTestApp, call, type TestContext } from './test-app.ts';
+import { createAppleDevice } from './apple-factories.ts';
+import type { OrganizationRecord } from '../../src/modules/organizations/organizations.repo.ts';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
 import { tokensPath } from './tokens.ts';
 
@@ -142,12 +144,14 @@ function shownParam(value: unknown, names: Names): string {
  */
 const NOT_SHOWN = [/^(begin|commit|rollback|savepoint|release)\b/i, /from "api_keys"/, /^insert into rate_limit_counters\b/];
 
-function render(request: string, statements: Captured[], names: Names): string {
+function render(request: string, statements: Captured[], names: Names, options: { oneLine?: boolean } = {}): string {
   const kept = statements.filter((s) => !NOT_SHOWN.some((pattern) => pattern.test(s.text.trim())));
   const shown = kept.map((s, k) => {
     const params = s.params.map((v, n) => `$${n + 1} = ${shownParam(v, names)}`).join(', ');
     const head = wrap(`-- ${k + 1} of ${kept.length}${params ? `; ${params}` : ''}`, '-- ').map((line, n) => (n === 0 ? line : line.replace(/^(\s*)/, '-- ')));
-    return [...head, `${layout(s.text.trim().replace(/;$/, ''))};`].join('\n');
+    // A statement written out on many lines in its repository (sql``) is laid out like the rest.
+    const text = options.oneLine && s.text.includes('\n') ? s.text.replace(/\s+/g, ' ') : s.text;
+    return [...head, `${layout(text.trim().replace(/;$/, ''))};`].join('\n');
   });
   return [`-- ${request}`, '', shown.join('\n\n')].join('\n');
 }
@@ -168,11 +172,47 @@ const HEADERS: Record<string, string> = {
 -- or more, no policy filter, a sort of the tokens' own columns (createdAt, expireAt,
 -- displayName, type, subType). One statement reads the list's version, its nearest mark and the
 -- page; then the page's first token is marked at its offset, and older versions' marks dropped.`,
+  'apple-profile-difference.sql': `-- An Apple policy's profiles changed (policies.service.ts update -> devices/apple-profile-sync.ts):
+-- in the update's transaction, after the policy row, the tokens that assign it and enrolled a
+-- device, their profiles and policies, then one statement (device-commands.repo.ts
+-- queueProfileDifference) that compares each enrolled device's last InstallProfile/RemoveProfile
+-- per PayloadIdentifier with what it must have, and queues the difference.`,
   'token-bulk-create.sql': `-- POST .../enrollment-tokens/bulk (token-lifecycle.service.ts issueBulk): the references, the
 -- users (created when new), the plan's count, then one statement per 500 tokens that inserts them
 -- with their audit events, outbox emails and webhook deliveries (db/bulk-insert.ts). It runs in one
 -- transaction (BEGIN and COMMIT are left out here: the PGlite driver sends them on its own).`,
 };
+
+/** A one-line configuration profile (a statement's parameters are shown on one comment line). */
+const profile = (identifier: string, version: number) =>
+  `<plist version="1.0"><dict><key>PayloadContent</key><array/><key>PayloadIdentifier</key><string>${identifier}</string><key>PayloadType</key><string>Configuration</string><key>PayloadUUID</key><string>5A1D7A3E-0C1B-4E6F-9B8A-7D6C5B4A3F2${version}</string><key>PayloadVersion</key><integer>${version}</integer></dict></plist>`;
+
+/**
+ * An Apple policy's profiles changed while a device of its token is enrolled: what the update
+ * sends, the difference for the device among it. The device row is inserted directly (its
+ * enrollment through SCEP and check-in is test/devices/apple-profiles-delivery.test.ts's).
+ */
+async function appleProfileChange(ctx: TestContext, adminKey: string, org: OrganizationRecord, take: () => Captured[], names: Names, files: Map<string, string>): Promise<void> {
+  const policies = `/v1/organizations/${org.id}/mdm/apple/enterprise/policies`;
+  const created = await call(ctx.app, adminKey, { method: 'POST', url: policies, payload: { name: 'Office', profiles: [{ mobileconfig: profile('com.example.wifi', 1) }, { mobileconfig: profile('com.example.vpn', 1) }] } });
+  if (created.status !== 200) throw new Error(`apple policy: ${created.status}`);
+  const policyId = String(created.body.data.id);
+  const user = await createMdmUser(ctx, org);
+  const token = await call(ctx.app, adminKey, { method: 'POST', url: tokensPath(org.id, 'apple'), payload: { mdmUserId: user.id, sendEmail: false, policyId } });
+  if (token.status !== 200) throw new Error(`apple token: ${token.status}`);
+  const device = await createAppleDevice(ctx, org, token.body.data.id);
+  await ctx.container.database.db.execute(sql`update enrollment_tokens set state = 'DONE', device_id = ${device.id} where organization_id = ${org.id} and id = ${token.body.data.id}`);
+  await ctx.container.deviceCommands.enqueue(ctx.container.database.db, org.id, { id: device.id, platform: 'apple' }, [
+    { type: 'InstallProfile', target: 'com.example.wifi', payload: { mobileconfig: profile('com.example.wifi', 1) }, source: { tokenId: token.body.data.id, policyId } },
+    { type: 'InstallProfile', target: 'com.example.vpn', payload: { mobileconfig: profile('com.example.vpn', 1) }, source: { tokenId: token.body.data.id, policyId } },
+  ]);
+  take();
+  const payload = { profiles: [{ mobileconfig: profile('com.example.wifi', 2) }, { mobileconfig: profile('com.example.mail', 1) }] };
+  const res = await call(ctx.app, adminKey, { method: 'PUT', url: `${policies}/${policyId}`, payload });
+  if (res.status !== 200) throw new Error(`apple policy update: ${res.status}`);
+  const shown = { ...names, [policyId]: '<apple policy>' };
+  files.set('apple-profile-difference.sql', render(`PUT /v1/organizations/<organization>/mdm/apple/enterprise/policies/<apple policy> (com.example.wifi changed, com.example.mail added, com.example.vpn removed)`, take(), shown, { oneLine: true }));
+}
 
 /** The statement files, from real requests over the app on a fresh database (`given`, or a new one), which it drops. */
 export async function statementSnapshots(given?: TestDatabase): Promise<Map<string, string>> {
@@ -227,6 +267,7 @@ export async function statementSnapshots(given?: TestDatabase): Promise<Map<stri
       tags: ['review'],
       winPolicyId: policy.id,
     });
+    await appleProfileChange(ctx, adminKey, org, capture.take, names, files);
     return new Map([...files].map(([file, text]) => [file, `${HEADERS[file]}\n\n${text.replaceAll(policy.id, '<policy>')}\n`]));
   } finally {
     await ctx.close();

@@ -3246,9 +3246,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -3403,9 +3406,12 @@ export interface paths {
                         config?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             [key: string]: unknown;
                         }[];
@@ -3433,9 +3439,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3610,9 +3619,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3759,9 +3771,12 @@ export interface paths {
                         config?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             [key: string]: unknown;
                         }[];
@@ -3789,9 +3804,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -3954,9 +3972,12 @@ export interface paths {
                                 config: {
                                     [key: string]: unknown;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -5325,6 +5346,11 @@ export interface paths {
                                         acknowledged: number;
                                         error: number;
                                     };
+                                    /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                    policies: {
+                                        policyId: string | null;
+                                        state: "pending" | "applied" | "failed";
+                                    }[];
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -5528,6 +5554,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -5712,6 +5743,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -9754,7 +9790,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;
@@ -9979,9 +10015,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10005,9 +10044,12 @@ export interface paths {
                                             config: {
                                                 [key: string]: unknown;
                                             };
-                                            profiles: {
+                                            profiles: ({
+                                                /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                                mobileconfig?: string;
+                                            } & {
                                                 [key: string]: unknown;
-                                            }[];
+                                            })[];
                                             applications: {
                                                 [key: string]: unknown;
                                             }[];
@@ -10037,9 +10079,12 @@ export interface paths {
                                             lastError: string | null;
                                         } | null;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10217,9 +10262,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -10288,9 +10336,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10314,9 +10365,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10346,9 +10400,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -10530,9 +10587,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         };
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -10769,9 +10829,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -10795,9 +10858,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -10827,9 +10893,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -10986,9 +11055,12 @@ export interface paths {
                         configuration?: {
                             [key: string]: unknown;
                         } | null;
-                        profiles?: {
+                        profiles?: ({
+                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                            mobileconfig?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                         applications?: {
                             /** @description Entity Id */
                             admApplication: string;
@@ -11057,9 +11129,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11083,9 +11158,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11115,9 +11193,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -11314,9 +11395,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11340,9 +11424,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11372,9 +11459,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -11584,9 +11674,12 @@ export interface paths {
                                     config: {
                                         [key: string]: unknown;
                                     };
-                                    profiles: {
+                                    profiles: ({
+                                        /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                        mobileconfig?: string;
+                                    } & {
                                         [key: string]: unknown;
-                                    }[];
+                                    })[];
                                     applications: {
                                         [key: string]: unknown;
                                     }[];
@@ -11610,9 +11703,12 @@ export interface paths {
                                         config: {
                                             [key: string]: unknown;
                                         };
-                                        profiles: {
+                                        profiles: ({
+                                            /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                            mobileconfig?: string;
+                                        } & {
                                             [key: string]: unknown;
-                                        }[];
+                                        })[];
                                         applications: {
                                             [key: string]: unknown;
                                         }[];
@@ -11642,9 +11738,12 @@ export interface paths {
                                         lastError: string | null;
                                     } | null;
                                 };
-                                profiles: {
+                                profiles: ({
+                                    /** @description The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile). */
+                                    mobileconfig?: string;
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                })[];
                                 applications: {
                                     [key: string]: unknown;
                                 }[];
@@ -11815,7 +11914,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;
@@ -12032,6 +12131,11 @@ export interface paths {
                                         acknowledged: number;
                                         error: number;
                                     };
+                                    /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                    policies: {
+                                        policyId: string | null;
+                                        state: "pending" | "applied" | "failed";
+                                    }[];
                                 }[];
                                 totalDocs: number;
                                 limit: number;
@@ -12239,6 +12343,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };
@@ -12427,6 +12536,11 @@ export interface paths {
                                     acknowledged: number;
                                     error: number;
                                 };
+                                /** @description Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied */
+                                policies: {
+                                    policyId: string | null;
+                                    state: "pending" | "applied" | "failed";
+                                }[];
                             };
                         };
                     };

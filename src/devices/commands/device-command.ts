@@ -56,6 +56,13 @@ export interface SentUnder {
   firstCmdId: number;
 }
 
+/** Where a device stands with one policy of its token (CONTRACT.md section 6; policyId null: the token's own items). */
+export const POLICY_STATES = ['pending', 'applied', 'failed'] as const;
+export interface PolicyState {
+  policyId: string | null;
+  state: (typeof POLICY_STATES)[number];
+}
+
 export function emptyCounts(): CommandCounts {
   return { queued: 0, sent: 0, acknowledged: 0, error: 0 };
 }

@@ -4,6 +4,14 @@ import { appleDevices, deviceCommands, windowsDevices } from '../../db/schema.ts
 import type { PageRequest, SortSpec } from '../../lib/pagination.ts';
 import type { CommandPlatform, CommandResult, CommandStatus, DeviceCommandRecord } from './device-command.ts';
 
+/** A profile a device of `tokenId` must have (the winner of its PayloadIdentifier). */
+export interface WantedProfile {
+  token_id: string;
+  policy_id: string | null;
+  target: string;
+  mobileconfig: string;
+}
+
 export type NewCommandRow = Omit<typeof deviceCommands.$inferInsert, 'organizationId' | 'seq'>;
 export type CommandSortField = 'createdAt' | 'updatedAt' | 'status';
 
@@ -130,6 +138,76 @@ export function createDeviceCommandsRepo(db: Executor) {
         .from(deviceCommands)
         .where(and(eq(deviceCommands.organizationId, organizationId), inArray(deviceCommands.deviceId, deviceIds)))
         .groupBy(deviceCommands.deviceId, deviceCommands.status);
+    },
+
+    /**
+     * What a change of policies means to the enrolled Apple devices of `tokenIds`, queued in one
+     * statement: against each device's last InstallProfile or RemoveProfile per PayloadIdentifier,
+     * an InstallProfile for every wanted profile the device does not have as wanted (added or
+     * changed), and a RemoveProfile for every profile it was given that is no longer wanted. Ids
+     * keep the ObjectId layout (seconds first). `enrolledState` is the table's literal for an
+     * enrolled device (device-state.ts). Returns the devices that got commands, and how many.
+     */
+    async queueProfileDifference(organizationId: string, args: { tokenIds: string[]; wanted: WantedProfile[]; enrolledState: string; now: Date }): Promise<{ deviceId: string; count: number }[]> {
+      if (args.tokenIds.length === 0) return [];
+      const wanted = JSON.stringify(args.wanted);
+      const result = await db.execute(sql`
+        with wanted as (
+          select * from jsonb_to_recordset(${wanted}::jsonb) as w(token_id text, policy_id text, target text, mobileconfig text)
+        ),
+        devices as (
+          select id as device_id, token_id from ${appleDevices}
+          where ${and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.state, args.enrolledState), inArray(appleDevices.tokenId, args.tokenIds))}
+        ),
+        latest as (
+          select distinct on (c.device_id, c.target) c.device_id, c.target, c.type, c.source_policy_id, c.payload->>'mobileconfig' as mobileconfig
+          from ${deviceCommands} c join devices dv on dv.device_id = c.device_id
+          where c.organization_id = ${organizationId} and c.type in ('InstallProfile', 'RemoveProfile') and c.target is not null
+          order by c.device_id, c.target, c.seq desc
+        ),
+        difference as (
+          select dv.device_id, dv.token_id, w.policy_id, w.target, 'InstallProfile' as type, jsonb_build_object('mobileconfig', w.mobileconfig) as payload, 0 as part
+          from devices dv join wanted w on w.token_id = dv.token_id
+          left join latest l on l.device_id = dv.device_id and l.target = w.target
+          where l.target is null or l.type = 'RemoveProfile' or l.mobileconfig is distinct from w.mobileconfig
+          union all
+          select l.device_id, dv.token_id, l.source_policy_id, l.target, 'RemoveProfile', jsonb_build_object('Identifier', l.target), 1
+          from latest l join devices dv on dv.device_id = l.device_id
+          where l.type = 'InstallProfile' and not exists (select 1 from wanted w where w.token_id = dv.token_id and w.target = l.target)
+        ),
+        queued as (
+          insert into ${deviceCommands} (organization_id, id, device_id, platform, type, target, payload, source_token_id, source_policy_id, status, created_at, updated_at)
+          select ${organizationId}, lpad(to_hex(floor(extract(epoch from ${args.now.toISOString()}::timestamptz))::bigint), 8, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16),
+                 device_id, 'apple', type, target, payload, token_id, policy_id, 'queued', ${args.now.toISOString()}::timestamptz, ${args.now.toISOString()}::timestamptz
+          from difference
+          order by device_id, part, target
+          returning device_id
+        )
+        select device_id as "deviceId", count(*)::int as count from queued group by device_id order by device_id`);
+      // Both drivers (node-postgres and PGlite) answer raw queries with `rows`.
+      return (result as unknown as { rows: { deviceId: string; count: number }[] }).rows;
+    },
+
+    /**
+     * Per device and policy: whether the latest command of each target (LocURI, profile) the
+     * policy sent failed, or is still pending. Commands of no token (queued by hand) and
+     * queries (no target) are no policy's.
+     */
+    async policyOutcomes(organizationId: string, deviceIds: string[]): Promise<{ deviceId: string; policyId: string | null; failed: boolean; pending: boolean }[]> {
+      if (deviceIds.length === 0) return [];
+      const result = await db.execute(sql`
+        select latest.device_id as "deviceId", latest.source_policy_id as "policyId",
+               bool_or(latest.status = 'error') as failed, bool_or(latest.status in ('queued', 'sent')) as pending
+        from (
+          select distinct on (device_id, target) device_id, source_policy_id, status
+          from ${deviceCommands}
+          where ${eq(deviceCommands.organizationId, organizationId)} and ${inArray(deviceCommands.deviceId, deviceIds)} and target is not null and source_token_id is not null
+          order by device_id, target, seq desc
+        ) latest
+        group by latest.device_id, latest.source_policy_id
+        order by latest.device_id, latest.source_policy_id nulls first`);
+      // Both drivers (node-postgres and PGlite) answer raw queries with `rows`.
+      return (result as unknown as { rows: { deviceId: string; policyId: string | null; failed: boolean; pending: boolean }[] }).rows;
     },
 
     async list(organizationId: string, platform: CommandPlatform, deviceId: string, sort: SortSpec<CommandSortField>, page: PageRequest) {

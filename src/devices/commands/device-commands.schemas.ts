@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Id, NullableDateTime, NullableId, OrgEntityParams, PageQuery, literals, ok, paginated, withErrors } from '../../lib/schemas.ts';
-import { COMMAND_STATUSES, type CommandPlatform } from './device-command.ts';
+import { COMMAND_STATUSES, POLICY_STATES, type CommandPlatform } from './device-command.ts';
 
 export const COMMAND_SORT_FIELDS = ['createdAt', 'updatedAt', 'status'] as const;
 
@@ -10,6 +10,15 @@ const Count = Type.Integer({ minimum: 0 });
 export const CommandCounts = Type.Object(
   { queued: Count, sent: Count, acknowledged: Count, error: Count },
   { description: 'How many of the device’s commands are in each status' },
+);
+
+/** Where the device stands with each policy of its token, from the commands the policy sent it. */
+export const PolicyStates = Type.Array(
+  Type.Object({
+    policyId: NullableId,
+    state: literals(POLICY_STATES),
+  }),
+  { description: 'Per policy (policyId null: the token’s own profiles): pending while a command is queued or sent, failed if the device answered one with an error, else applied' },
 );
 
 /** One command of a device's queue (CONTRACT.md section 6, "The queue"). */

@@ -13,9 +13,10 @@ import {
   type DeviceCommandRecord,
   type JsonValue,
   type NewDeviceCommand,
+  type PolicyState,
   type SentUnder,
 } from './device-command.ts';
-import { createDeviceCommandsRepo, type CommandSortField } from './device-commands.repo.ts';
+import { createDeviceCommandsRepo, type CommandSortField, type WantedProfile } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
 
@@ -78,7 +79,15 @@ function appleErrorResult(report: AppleReport): CommandResult {
  * Safe with several server processes on one PostgreSQL: commands are taken under FOR UPDATE
  * SKIP LOCKED, and completions are conditional on the command still being pending.
  */
-export function createDeviceCommandsService(deps: { database: Database; clock: Clock }) {
+export function createDeviceCommandsService(deps: {
+  database: Database;
+  clock: Clock;
+  /**
+   * Apple devices that got commands outside enqueue() (a policy's profile difference), in the
+   * same transaction: where the APNs push outbox is told (issue 25 item 4; not wired yet).
+   */
+  onAppleQueued?: (tx: Executor, organizationId: string, deviceIds: string[]) => Promise<void>;
+}) {
   const { database, clock } = deps;
   const repo = (db: Executor = database.db) => createDeviceCommandsRepo(db);
 
@@ -106,6 +115,17 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
           updatedAt: now,
         })),
       );
+    },
+
+    /**
+     * Apple profiles after a change of policies, in the change's transaction and one statement:
+     * for each enrolled device of `tokenIds`, InstallProfile for the wanted profiles it lacks or
+     * has in another version, RemoveProfile for those it has and no longer should.
+     */
+    async queueProfileDifference(tx: Executor, organizationId: string, args: { tokenIds: string[]; wanted: WantedProfile[]; enrolledState: string }): Promise<{ deviceId: string; count: number }[]> {
+      const queued = await repo(tx).queueProfileDifference(organizationId, { ...args, now: clock.now() });
+      if (queued.length > 0) await deps.onAppleQueued?.(tx, organizationId, queued.map((q) => q.deviceId));
+      return queued;
     },
 
     /**
@@ -152,27 +172,30 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
      * the command its CommandUUID names, NotNow queues it again. Idle: a command still `sent`
      * got no answer and never will (the answer was lost), so it is queued again, and those the
      * device said NotNow to may be offered again (NanoMDM's rule). A CommandUUID that is not one
-     * of this device's commands is refused (404) and changes nothing.
+     * of this device's commands is refused (404) and changes nothing. Returns the command the
+     * report completed (none for Idle, NotNow or a repeated report); in `tx` when given.
      */
-    async reportApple(organizationId: string, deviceId: string, report: AppleReport): Promise<void> {
+    async reportApple(organizationId: string, deviceId: string, report: AppleReport, tx?: Executor): Promise<DeviceCommandRecord | undefined> {
       const now = clock.now();
+      const inTransaction = <T>(work: (db: Executor) => Promise<T>): Promise<T> => (tx ? work(tx) : database.db.transaction(work));
       if (report.status === 'Idle') {
-        await database.db.transaction(async (tx) => {
-          await repo(tx).requeueSent(organizationId, deviceId, null, now);
-          await repo(tx).forgetNotNow(organizationId, deviceId);
+        await inTransaction(async (db) => {
+          await repo(db).requeueSent(organizationId, deviceId, null, now);
+          await repo(db).forgetNotNow(organizationId, deviceId);
         });
-        return;
+        return undefined;
       }
-      const command = report.commandUuid ? await repo().get(organizationId, deviceId, report.commandUuid.toLowerCase()) : undefined;
+      const db = tx ?? database.db;
+      const command = report.commandUuid ? await repo(db).get(organizationId, deviceId, report.commandUuid.toLowerCase()) : undefined;
       if (!command) {
         throw new AppError('NOT_FOUND', { data: { errors: [{ path: 'body.CommandUUID', message: 'is not a command of this device' }] } });
       }
-      if (report.status === 'NotNow') return repo().notNow(organizationId, command.id, now);
-      if (report.status === 'Acknowledged') {
-        await repo().complete(organizationId, command.id, 'acknowledged', null, now);
-        return;
+      if (report.status === 'NotNow') {
+        await repo(db).notNow(organizationId, command.id, now);
+        return undefined;
       }
-      await repo().complete(organizationId, command.id, 'error', appleErrorResult(report), now);
+      if (report.status === 'Acknowledged') return repo(db).complete(organizationId, command.id, 'acknowledged', null, now);
+      return repo(db).complete(organizationId, command.id, 'error', appleErrorResult(report), now);
     },
 
     /** Windows: a new SessionID means the session that sent the unanswered commands is over. */
@@ -193,6 +216,18 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
         if (entry && (COMMAND_STATUSES as readonly string[]).includes(row.status)) entry[row.status as keyof CommandCounts] = row.count;
       }
       return counts;
+    },
+
+    /**
+     * Each device's state per policy, from the latest command of every target the policy sent:
+     * failed if one of them failed, pending while one is queued or sent, else applied.
+     */
+    async policyStates(organizationId: string, deviceIds: string[]): Promise<Map<string, PolicyState[]>> {
+      const states = new Map<string, PolicyState[]>(deviceIds.map((id) => [id, []]));
+      for (const row of await repo().policyOutcomes(organizationId, deviceIds)) {
+        states.get(row.deviceId)?.push({ policyId: row.policyId, state: row.failed ? 'failed' : row.pending ? 'pending' : 'applied' });
+      }
+      return states;
     },
 
     /** The queue route: one device's commands, oldest first unless sorted otherwise. */

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { enrollmentTokens, mdmUsers } from '../../db/schema.ts';
+import { enrollmentTokens, mdmUsers, policies } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { redeemInTransaction } from './token-lifecycle.service.ts';
+import { recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
 import { effectiveState, storedPending, type TokenState } from './token-state.ts';
 import { findTokenByLinkSecret, type TokenRecord } from './token.repo.ts';
 
@@ -95,4 +95,64 @@ function toTokenForDevice(token: TokenRecord, email: string, now: Date): TokenFo
     language: token.language,
     expireAt: token.expireAt,
   };
+}
+
+export { recordQueuedCommands, type QueuedCommandNote };
+
+/** What a token gives the device that redeemed it: its own profile items, and its policies' by assignment. */
+export interface TokenPolicies {
+  tokenId: string;
+  /** The device that redeemed the token, or null. */
+  deviceId: string | null;
+  /** The token's own profile items (Apple), as stored. */
+  profiles: Record<string, unknown>[];
+  /** Each assigned policy's platform fields (`details`: Apple's profiles, ...), with its priority. */
+  assignments: { policyId: string; priority: number; details: Record<string, unknown> }[];
+}
+
+/**
+ * The policies of tokens, read in the caller's transaction: for the commands of a redemption,
+ * and for what a policy's change means to the devices of the tokens it is assigned to. A
+ * deleted policy still counts: tokens keep embedding it (policies.service.ts `remove`).
+ */
+export async function tokenPolicies(db: Executor, organizationId: string, platform: Platform, tokenIds: string[]): Promise<TokenPolicies[]> {
+  if (tokenIds.length === 0) return [];
+  const tokens = await db
+    .select({ id: enrollmentTokens.id, deviceId: enrollmentTokens.deviceId, profiles: enrollmentTokens.profiles, assignments: enrollmentTokens.policyAssignments })
+    .from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.platform, platform), inArray(enrollmentTokens.id, tokenIds)));
+  const policyIds = [...new Set(tokens.flatMap((t) => t.assignments.map((a) => a.policyId)))];
+  const rows =
+    policyIds.length === 0
+      ? []
+      : await db
+          .select({ id: policies.id, details: policies.details })
+          .from(policies)
+          .where(and(eq(policies.organizationId, organizationId), eq(policies.platform, platform), inArray(policies.id, policyIds)));
+  const details = new Map(rows.map((r) => [r.id, r.details]));
+  return tokens.map((t) => ({
+    tokenId: t.id,
+    deviceId: t.deviceId,
+    profiles: t.profiles,
+    assignments: t.assignments.flatMap((a) => {
+      const d = details.get(a.policyId);
+      return d ? [{ policyId: a.policyId, priority: a.priority, details: d }] : [];
+    }),
+  }));
+}
+
+/** The tokens of a platform that assign a policy and enrolled a device (the policy filter's index). */
+export async function redeemedTokensOfPolicy(db: Executor, organizationId: string, platform: Platform, policyId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: enrollmentTokens.id })
+    .from(enrollmentTokens)
+    .where(
+      and(
+        eq(enrollmentTokens.organizationId, organizationId),
+        eq(enrollmentTokens.platform, platform),
+        eq(enrollmentTokens.state, 'DONE'),
+        sql`${enrollmentTokens.policyIds} @> array[${policyId}]::text[]`,
+      ),
+    );
+  return rows.map((r) => r.id);
 }

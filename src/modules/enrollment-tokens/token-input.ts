@@ -1,6 +1,7 @@
 import type { StoredAssignment } from '../../db/schema.ts';
 import { validationError, type FieldError } from '../../errors.ts';
 import type { Language } from '../../lib/languages.ts';
+import { checkMobileconfigs } from '../../lib/mobileconfig.ts';
 import type { TokenBulkBody, TokenCreateBody, TokenUpdateBody } from './token.schemas.ts';
 
 /** A create, bulk or update body with the platform's names mapped to the core's. */
@@ -59,6 +60,7 @@ function mergeAssignments(legacy: string | null | undefined, list: StoredAssignm
 /** The fields only Apple's bodies carry. */
 function appleFieldsOf(body: AnyBody): Pick<TokenInput, 'vppLocationId' | 'configuration' | 'profiles' | 'applications'> {
   if (!('admVppLocationId' in body || 'configuration' in body || 'profiles' in body || 'applications' in body)) return {};
+  checkMobileconfigs(body.profiles, 'body.profiles');
   return { vppLocationId: body.admVppLocationId?.toLowerCase() ?? body.admVppLocationId, configuration: body.configuration, profiles: body.profiles, applications: body.applications };
 }
 

@@ -133,6 +133,24 @@ export async function redeemInTransaction(
   return { ok: true, token: done };
 }
 
+/** A command queued for the device a token enrolled, as the token's trail records it. */
+export interface QueuedCommandNote {
+  id: string;
+  type: string;
+  target: string | null;
+  policyId: string | null;
+}
+
+/**
+ * The token's trail records what its redemption (or a later change of its policies) queued for
+ * its device: one `commands.queued` event, in the caller's transaction.
+ */
+export async function recordQueuedCommands(tx: Executor, args: { organizationId: string; tokenId: string; deviceId: string; at: Date; commands: QueuedCommandNote[] }): Promise<void> {
+  if (args.commands.length === 0) return;
+  const changes = { deviceId: args.deviceId, commands: args.commands };
+  await recordTransitions(tx, args.organizationId, [{ tokenId: args.tokenId, type: 'commands.queued', actorKeyId: null, at: args.at, changes }]);
+}
+
 export interface BulkEntryResult {
   email: string;
   tokenId?: string;

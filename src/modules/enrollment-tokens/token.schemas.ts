@@ -3,7 +3,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../../lib/idempotency.ts';
 import { LANGUAGES } from '../../lib/languages.ts';
 import { AnyObject, DateTime, Id, literals, NullableId, OrgEntityParams, OrgParams, PageQuery, ok, paginated, withErrors } from '../../lib/schemas.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
-import { AdmPolicy, WinPolicy } from '../policies/policies.schemas.ts';
+import { AdmPolicy, ProfileItem, WinPolicy } from '../policies/policies.schemas.ts';
 import { SegmentId } from '../segments/segments.schemas.ts';
 import { TOKEN_EVENT_TYPES } from './token-events.repo.ts';
 import { TOKEN_STATES } from './token-state.ts';
@@ -54,7 +54,7 @@ const admPolicyFields = {
 const admOnlyFields = {
   admVppLocationId: Type.Optional(Id),
   configuration: Type.Optional(AnyObject),
-  profiles: Type.Optional(Type.Array(AnyObject, { maxItems: 100 })),
+  profiles: Type.Optional(Type.Array(ProfileItem, { maxItems: 100 })),
   applications: Type.Optional(Type.Array(Application, { maxItems: 500 })),
 };
 
@@ -159,7 +159,7 @@ export const AdmToken = Type.Object({
   admPolicyAssignments: Type.Array(Type.Object({ admPolicyId: Id, admPolicy: Type.Union([AdmPolicy, Type.Null()]), priority: Priority })),
   admVppLocation: Type.Union([VppLocationRef, Type.Null()]),
   summary: Summary,
-  profiles: Type.Array(AnyObject),
+  profiles: Type.Array(ProfileItem),
   applications: Type.Array(AnyObject),
   ...emailFields,
   configuration: Type.Union([AnyObject, Type.Null()]),

@@ -70,10 +70,26 @@ const WIN_FIELDS = {
   assets: Type.Array(WinAsset),
 };
 
+/**
+ * An Apple profile item: any fields, kept as given; one with `mobileconfig` (the XML text of a
+ * configuration profile, checked by lib/mobileconfig.ts) is installed on the devices.
+ */
+export const ProfileItem = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  properties: {
+    mobileconfig: {
+      type: 'string',
+      description:
+        'The XML text of a configuration profile: a plist dictionary with PayloadType Configuration, PayloadIdentifier, PayloadUUID, PayloadVersion and a PayloadContent array, at most 512 KB. Items with it are installed (InstallProfile).',
+    },
+  },
+  additionalProperties: true,
+});
+
 const ADM_FIELDS = {
   name: Name,
   config: AnyObject,
-  profiles: Type.Array(AnyObject),
+  profiles: Type.Array(ProfileItem),
   applications: Type.Array(AnyObject),
 };
 
@@ -121,7 +137,7 @@ export const AdmPolicy = Type.Object({
   admEnterprise: Id,
   name: Type.String(),
   config: AnyObject,
-  profiles: Type.Array(AnyObject),
+  profiles: Type.Array(ProfileItem),
   applications: Type.Array(AnyObject),
   version: Type.Integer({ minimum: 0 }),
   updatedAt: DateTime,

@@ -1,7 +1,8 @@
-import type { Database } from '../../db/client.ts';
+import type { Database, Executor } from '../../db/client.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
+import { checkMobileconfigs } from '../../lib/mobileconfig.ts';
 import { NEWEST_FIRST } from '../../lib/listing.ts';
 import { parseSort, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { Platform } from '../../platforms/platforms.ts';
@@ -32,6 +33,7 @@ const ID_KEYS: Record<string, string> = { applications: 'winApplicationId', admx
 /** The platform fields the body gives, ready for the `details` column. */
 export function policyDetails(platform: Platform, input: PolicyInput): Record<string, unknown> {
   const given = input as Record<string, unknown>;
+  if (platform === 'apple') checkMobileconfigs(given.profiles as Record<string, unknown>[] | undefined, 'body.profiles');
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(POLICY_DETAIL_DEFAULTS[platform])) {
     if (given[key] === undefined) continue;
@@ -41,7 +43,13 @@ export function policyDetails(platform: Platform, input: PolicyInput): Record<st
   return out;
 }
 
-export function createPoliciesService(deps: { database: Database; clock: Clock }) {
+/**
+ * Called in the transaction of an update that set a policy's items (Apple: `profiles`), so what
+ * reaches devices changes with the policy or not at all; container.ts wires it to src/devices/.
+ */
+export type PolicyChangeHook = (tx: Executor, organizationId: string, platform: Platform, policyId: string) => Promise<void>;
+
+export function createPoliciesService(deps: { database: Database; clock: Clock; onItemsChanged?: PolicyChangeHook }) {
   const repo = () => createPoliciesRepo(deps.database.db);
 
   /** The organization's enterprise of the platform, which every policy view names. */
@@ -90,7 +98,14 @@ export function createPoliciesService(deps: { database: Database; clock: Clock }
     /** Replaces the fields given; every update, even one that changes nothing, is a new version. */
     async update(auth: AuthContext, platform: Platform, id: string, input: PolicyInput): Promise<PolicyView> {
       const changes = { name: input.name, config: asRecord(input.config), details: policyDetails(platform, input) };
-      return view(auth, platform, await repo().update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now()));
+      const itemsChanged = platform === 'apple' && 'profiles' in input && deps.onItemsChanged !== undefined;
+      if (!itemsChanged) return view(auth, platform, await repo().update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now()));
+      const row = await deps.database.db.transaction(async (tx) => {
+        const updated = await createPoliciesRepo(tx).update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now());
+        if (updated) await deps.onItemsChanged!(tx, auth.organization.id, platform, updated.id);
+        return updated;
+      });
+      return view(auth, platform, row);
     },
 
     /** Soft delete: tokens made with the policy keep embedding it. */

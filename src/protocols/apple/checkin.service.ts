@@ -5,7 +5,7 @@ import type { PushCertificateService } from '../../modules/apple-push-certificat
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { answering, field, readMessage } from './device-message.ts';
 import { authenticateMessage, type MessageSigner } from './message-signature.ts';
-import { dataField, optionalStringField, stringField, type PlistDict } from './plist.ts';
+import { dataField, optionalStringField, stringField, type PlistDict } from '../../lib/plist.ts';
 
 /** What a check-in answers: 200 with an empty body, or 410 to decline (Apple's documented refusal). */
 export type CheckInResult = { status: 200 | 410 };

@@ -1,6 +1,6 @@
 import { DeviceRefused } from '../../devices/device-refused.ts';
 import { AppError, validationError } from '../../errors.ts';
-import { parsePlistDict, PlistError, type PlistDict } from './plist.ts';
+import { parsePlistDict, PlistError, type PlistDict } from '../../lib/plist.ts';
 
 /** What check-in and the MDM channel share: reading a signed message, and answering a refusal of the devices face. */
 

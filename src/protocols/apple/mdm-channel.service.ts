@@ -4,9 +4,11 @@ import type { AppleLifecycle } from '../../devices/apple-lifecycle.service.ts';
 import type { CertificateAuthority } from '../../pki/certificate-authority.ts';
 import { answering, field, readMessage } from './device-message.ts';
 import { authenticateMessage } from './message-signature.ts';
-import { optionalStringField, stringField } from './plist.ts';
+import { optionalStringField, stringField } from '../../lib/plist.ts';
 import type { AppleReport, DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
-import { encodeCommand, errorChainOf } from './mdm-commands.ts';
+import { caSignerFor } from '../../pki/ca-signer.ts';
+import { signAttached } from '../../pki/cms.ts';
+import { deviceInformationAnswers, encodeCommand, errorChainOf, profileToSign } from './mdm-commands.ts';
 
 /** The statuses a device reports at ServerURL (Apple Device Management, "Commands and Queries"). */
 const STATUSES = ['Idle', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow'];
@@ -27,16 +29,16 @@ export function createMdmChannelService(deps: { devices: AppleLifecycle; clock: 
       if (!STATUSES.includes(status)) throw validationError([{ path: 'body.Status', message: `must be one of ${STATUSES.join(', ')}` }]);
       const commandUuid = field(() => optionalStringField(message, 'CommandUUID', { maxLength: 128 }));
       const errorChain = field(() => errorChainOf(message));
+      const answers = field(() => deviceInformationAnswers(message));
       const report = { status: status as AppleReport['status'], commandUuid, errorChain };
       // The report completes its command (a CommandUUID not of this device: 404, nothing
       // changed, not even lastSeenAt), then the next queued command is the answer.
-      return answering(
-        deps.devices.report(signer, udid, deps.clock.now(), async (device) => {
-          await deps.commands.reportApple(signer.organizationId, device.id, report);
-          const [next] = await deps.commands.next(signer.organizationId, device.id, { limit: 1, skipNotNow: status === 'NotNow' });
-          return next ? encodeCommand(next) : null;
-        }),
-      );
+      const next = await answering(deps.devices.report(signer, udid, deps.clock.now(), report, answers));
+      if (!next) return null;
+      const profile = profileToSign(next);
+      // The organization's CA signs the profile (as it signs the enrollment profile): the device shows it as verified.
+      const signed = profile === null ? undefined : await signAttached(Buffer.from(profile, 'utf8'), await caSignerFor(deps.ca, signer.organizationId));
+      return encodeCommand(next, signed);
     },
   };
 }

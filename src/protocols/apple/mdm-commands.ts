@@ -1,5 +1,5 @@
 import type { AppleCommandPayload, DeviceCommandRecord, JsonValue } from '../../devices/commands/device-command.ts';
-import { buildPlist, isDict, PlistError, type PlistDict, type PlistValue } from './plist.ts';
+import { buildPlist, isDict, PlistError, type PlistDict, type PlistValue } from '../../lib/plist.ts';
 
 /**
  * The command queue at ServerURL (Apple Device Management, "Commands and Queries"): a queued
@@ -18,10 +18,36 @@ function toPlist(value: JsonValue): PlistValue {
   return value ?? '';
 }
 
-/** `{CommandUUID, Command: {RequestType, ...}}`: the command's id is its CommandUUID. */
-export function encodeCommand(command: DeviceCommandRecord): string {
-  const fields = toPlist(command.payload as AppleCommandPayload) as PlistDict;
-  return buildPlist({ CommandUUID: command.id, Command: { ...fields, RequestType: command.type } });
+/**
+ * `{CommandUUID, Command: {RequestType, ...}}`: the command's id is its CommandUUID. An
+ * InstallProfile is queued with the profile's text (`mobileconfig`) and goes out with `Payload`,
+ * the profile as data signed by the organization (`signedProfile`, made by the caller).
+ */
+export function encodeCommand(command: DeviceCommandRecord, signedProfile?: Buffer): string {
+  const { mobileconfig: _text, ...payload } = command.payload as AppleCommandPayload;
+  const fields = toPlist(payload) as PlistDict;
+  return buildPlist({ CommandUUID: command.id, Command: { ...fields, ...(signedProfile ? { Payload: signedProfile } : {}), RequestType: command.type } });
+}
+
+/** The text of the profile an InstallProfile installs, to be signed for its Payload; null for any other command. */
+export function profileToSign(command: DeviceCommandRecord): string | null {
+  const text = (command.payload as AppleCommandPayload).mobileconfig;
+  return command.type === 'InstallProfile' && typeof text === 'string' ? text : null;
+}
+
+/**
+ * A DeviceInformation report's answers to the queries Openroll asks (QueryResponses: DeviceName,
+ * Model, OSVersion, SerialNumber), each null when absent or not a string; null with no QueryResponses.
+ */
+export function deviceInformationAnswers(message: PlistDict): { deviceName: string | null; model: string | null; osVersion: string | null; serialNumber: string | null } | null {
+  const responses = message.QueryResponses;
+  if (responses === undefined) return null;
+  if (!isDict(responses)) throw new PlistError('QueryResponses must be a dictionary', 'QueryResponses');
+  const text = (key: string, maxLength: number) => {
+    const value = responses[key];
+    return typeof value === 'string' && value !== '' && !value.includes('\u0000') ? value.slice(0, maxLength) : null;
+  };
+  return { deviceName: text('DeviceName', 256), model: text('Model', 128), osVersion: text('OSVersion', 64), serialNumber: text('SerialNumber', 64) };
 }
 
 /** A plist value as JSON: data as base64, dates as ISO text. */

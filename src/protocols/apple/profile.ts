@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { buildPlist, type PlistDict } from './plist.ts';
+import { buildPlist, type PlistDict } from '../../lib/plist.ts';
 
 /** Every right the MDM payload can grant (Apple's AccessRights bit mask, 1 through 4096). */
 export const ALL_ACCESS_RIGHTS = 8191;

@@ -75,6 +75,9 @@ async function enroll(t: TestOrg, messages: { udid: string; authenticate: string
   }
   const list = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/mdm/apple/devices?limit=500` });
   const row = list.body.data.items.find((d: Dict) => d.udid === messages.udid && d.state === 'ENROLLED');
+  // The redemption queued its DeviceInformation (test/devices/apple-profiles-delivery.test.ts
+  // follows it); this suite drops it and queues its own commands.
+  assert.equal(await ctx.container.deviceCommands.clear(ctx.container.database.db, t.org.id, row.id), 1);
   return { t, device, id: row.id, udid: messages.udid };
 }
 

@@ -172,7 +172,10 @@ describe('Apple enrollment, device by device', () => {
     const serverUrl = new URL(String(mdm.ServerURL)).pathname;
     const idleRes = await checkIn(serverUrl, idle, await device.mdmSignature(idle), MDM_TYPE);
     assert.equal(idleRes.statusCode, 200);
-    assert.equal(idleRes.body, '');
+    // The redemption queued DeviceInformation (CONTRACT.md section 6, Apple): the first Idle gets it.
+    const first = parsePlist(idleRes.body) as Dict;
+    assert.deepEqual((first.Command as Dict).RequestType, 'DeviceInformation');
+    assert.deepEqual((first.Command as Dict).Queries, ['DeviceName', 'Model', 'OSVersion', 'SerialNumber']);
 
     // Refusals: the second download, the spent challenge, an unknown signer.
     const second = await ctx.app.inject({ method: 'GET', url: `${token.path}/profile.mobileconfig` });

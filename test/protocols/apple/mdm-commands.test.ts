@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'plist';
 import type { DeviceCommandRecord } from '../../../src/devices/commands/device-command.ts';
-import { encodeCommand, errorChainOf } from '../../../src/protocols/apple/mdm-commands.ts';
-import { parsePlistDict, PlistError } from '../../../src/protocols/apple/plist.ts';
+import { deviceInformationAnswers, encodeCommand, errorChainOf, profileToSign } from '../../../src/protocols/apple/mdm-commands.ts';
+import { parsePlistDict, PlistError } from '../../../src/lib/plist.ts';
 
 const row = (over: Partial<DeviceCommandRecord>): DeviceCommandRecord => ({ id: '0123456789abcdef01234567', type: 'DeviceInformation', payload: {}, ...over }) as DeviceCommandRecord;
 
@@ -25,5 +25,21 @@ describe('Apple MDM commands (pure)', () => {
     assert.deepEqual(errorChainOf(report), [{ ErrorCode: 4, ErrorDomain: 'MCProfileErrorDomain' }]);
     assert.equal(errorChainOf({}), null);
     assert.throws(() => errorChainOf({ ErrorChain: ['x'] }), PlistError);
+  });
+
+  test('an InstallProfile goes out with the signed Payload, not the stored text', () => {
+    const command = row({ type: 'InstallProfile', target: 'com.example.wifi', payload: { mobileconfig: '<plist/>' } });
+    assert.equal(profileToSign(command), '<plist/>');
+    assert.equal(profileToSign(row({ type: 'DeviceInformation', payload: { Queries: ['DeviceName'] } })), null);
+    const parsed = parse(encodeCommand(command, Buffer.from('signed'))) as { Command: Record<string, unknown> };
+    assert.deepEqual(Object.keys(parsed.Command).sort(), ['Payload', 'RequestType']);
+    assert.equal(Buffer.from(parsed.Command.Payload as Uint8Array).toString(), 'signed');
+  });
+
+  test("DeviceInformation's QueryResponses: the four queries, absent ones null; not a dictionary refused", () => {
+    const answers = deviceInformationAnswers(parsePlistDict('<?xml version="1.0"?><plist version="1.0"><dict><key>QueryResponses</key><dict><key>DeviceName</key><string>Desk</string><key>OSVersion</key><string>17.5</string><key>Model</key><integer>3</integer></dict></dict></plist>'));
+    assert.deepEqual(answers, { deviceName: 'Desk', model: null, osVersion: '17.5', serialNumber: null });
+    assert.equal(deviceInformationAnswers({}), null);
+    assert.throws(() => deviceInformationAnswers({ QueryResponses: ['x'] }), PlistError);
   });
 });

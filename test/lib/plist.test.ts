@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildPlist, parsePlistDict, PlistError } from '../../../src/protocols/apple/plist.ts';
-import { fixture } from './apple-fixtures.ts';
+import { buildPlist, parsePlistDict, PlistError } from '../../src/lib/plist.ts';
+import { fixture } from '../protocols/apple/apple-fixtures.ts';
 
 describe('XML plists from devices', () => {
   test('reads every check-in fixture, with data as bytes', () => {
