@@ -97,9 +97,6 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       return { ok: true, detail: {} };
     },
     settle,
-    // The message and its trail event are two statements: on PostgreSQL they wait in an open
-    // transaction while the message goes out, and the server's acceptance is followed by COMMIT.
-    settleBeforeSend: { detail: {} },
   });
 
   return senderFace(worker, ({ done, ...rest }): DeliveryReport => ({ ...rest, sent: done }));

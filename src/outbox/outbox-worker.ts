@@ -50,18 +50,7 @@ export interface OutboxWorkerOptions<R extends OutboxRow, D> extends SenderSetti
    * that records more than the row opens its own transaction.
    */
   settle(db: Executor, row: R, held: SQL, settlement: Settlement<D>): Promise<boolean>;
-  /**
-   * For an outbox whose settlement is several statements (mail: the message and its trail
-   * event): on PostgreSQL its `done` settlement, with this detail, is written before the send
-   * in a transaction that commits once the receiver accepted, so what follows the acceptance is
-   * one COMMIT. The transaction's row lock keeps the row from every other claim meanwhile.
-   * PGlite has one connection for everything: there the settlement follows the send.
-   */
-  settleBeforeSend?: { detail: D };
 }
-
-/** Thrown inside a prepared settlement's transaction to roll it back: the attempt did not succeed. */
-class NotDelivered extends Error {}
 
 export interface WorkerReport {
   claimed: number;
@@ -90,8 +79,6 @@ interface Held<R> {
   lost: boolean;
   /** When the database last confirmed the lease (the claim, a renewal), by this sender's clock. */
   confirmedAt: number;
-  /** Its settlement is written in an open transaction: the row is locked, renewals leave it. */
-  prepared: boolean;
 }
 
 /**
@@ -118,14 +105,14 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
     const token = newLeaseToken();
     const rows = (await claimDue(db, queue, clock.now(), limit, token, leaseMs)) as unknown as R[];
     const confirmedAt = clock.now().getTime();
-    for (const row of rows) held.set(keyOf(row), { row, lease: { organizationId: row.organizationId, id: row.id, token }, lost: false, confirmedAt, prepared: false });
+    for (const row of rows) held.set(keyOf(row), { row, lease: { organizationId: row.organizationId, id: row.id, token }, lost: false, confirmedAt });
     heartbeatWhileHeld();
     return rows;
   }
 
   let renewing = false;
   async function heartbeat(): Promise<void> {
-    const current = [...held.values()].filter((h) => !h.lost && !h.prepared);
+    const current = [...held.values()].filter((h) => !h.lost);
     if (current.length === 0 || renewing) return;
     renewing = true;
     try {
@@ -175,9 +162,7 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
         if (!entry.lost) entry.confirmedAt = clock.now().getTime();
         return !entry.lost;
       };
-      const prepared = options.settleBeforeSend && database.kind === 'postgres' ? await attemptPrepared(entry, options.settleBeforeSend.detail) : undefined;
-      if (prepared === 'done' || prepared === 'lost') return prepared;
-      const result = prepared ?? (await options.attempt(row, stillHeld));
+      const result = await options.attempt(row, stillHeld);
       if (result === 'lost') {
         log.warn(ids, `${name} not sent: its lease ran out and another sender holds it`);
         return 'lost';
@@ -197,34 +182,6 @@ export function createOutboxWorker<R extends OutboxRow, D>(options: OutboxWorker
       held.delete(keyOf(row));
       heartbeatWhileHeld();
     }
-  }
-
-  /**
-   * Writes the `done` settlement in a transaction, attempts, and commits on success: 'done', or
-   * 'lost' when the row is no longer this claim's. Otherwise the transaction rolls back and the
-   * attempt's result is settled as usual.
-   */
-  async function attemptPrepared(entry: Held<R>, detail: D): Promise<'done' | 'lost' | AttemptResult<D>> {
-    let outcome: 'done' | 'lost' | AttemptResult<D> = 'lost';
-    try {
-      await db.transaction(async (tx) => {
-        // Its time is when the send began: the acceptance's own time is after the COMMIT.
-        if (!(await options.settle(tx, entry.row, heldBy(queue, entry.lease), { state: 'done', at: clock.now(), detail }))) return;
-        entry.prepared = true;
-        // The row is locked by this transaction and matched the claim: it is this sender's.
-        const result = await options.attempt(entry.row, async () => true);
-        if (result === 'lost' || !result.ok) {
-          outcome = result;
-          throw new NotDelivered();
-        }
-        outcome = 'done';
-      });
-    } catch (error) {
-      if (!(error instanceof NotDelivered)) throw error;
-    } finally {
-      entry.prepared = false;
-    }
-    return outcome;
   }
 
   function tally(claimed: number, outcomes: Outcome[]): WorkerReport {
