@@ -10,6 +10,7 @@ import { createEnterprisesRepo } from '../enterprises/enterprises.repo.ts';
 import { createPoliciesRepo } from './policies.repo.ts';
 import { POLICY_SORT_FIELDS, type AdmPolicyInput, type PolicyView, type WinPolicyInput } from './policies.schemas.ts';
 import { POLICY_DETAIL_DEFAULTS, toPolicyView, type PolicyRecord } from './policies.views.ts';
+import { toStoredSettings } from './win-settings.ts';
 
 /** A validated body of either platform; only the platform's own fields are present. */
 export type PolicyInput = WinPolicyInput | AdmPolicyInput;
@@ -36,7 +37,8 @@ export function policyDetails(platform: Platform, input: PolicyInput): Record<st
   for (const key of Object.keys(POLICY_DETAIL_DEFAULTS[platform])) {
     if (given[key] === undefined) continue;
     const idKey = platform === 'windows' ? ID_KEYS[key] : undefined;
-    out[key] = idKey ? lowerIds(given[key], idKey) : given[key];
+    if (key === 'settings') out[key] = toStoredSettings(given[key] as Parameters<typeof toStoredSettings>[0]);
+    else out[key] = idKey ? lowerIds(given[key], idKey) : given[key];
   }
   return out;
 }
