@@ -9836,7 +9836,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;
@@ -11897,7 +11897,7 @@ export interface paths {
                             data: {
                                 items: {
                                     id: number;
-                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled";
+                                    type: "created" | "updated" | "revoked" | "redeemed" | "expired" | "email.queued" | "email.sent" | "email.failed" | "email.cancelled" | "commands.queued";
                                     /** Format: date-time */
                                     at: string;
                                     actorKeyId: string | null;

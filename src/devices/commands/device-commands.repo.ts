@@ -40,6 +40,16 @@ export function createDeviceCommandsRepo(db: Executor) {
       return rows.map((r) => r.id);
     },
 
+    /** Commands by id, in queue order (what next() measures before sending). */
+    async byIds(organizationId: string, ids: string[]): Promise<DeviceCommandRecord[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .select()
+        .from(deviceCommands)
+        .where(and(eq(deviceCommands.organizationId, organizationId), inArray(deviceCommands.id, ids)));
+      return rows.sort((a, b) => a.seq - b.seq);
+    },
+
     /** The locked commands -> sent, each with its CmdID when it goes out in an OMA-DM message. */
     async markSent(organizationId: string, sent: { id: string; cmdId: string | null }[], under: { sessionId: string; msgId: string } | null, at: Date): Promise<DeviceCommandRecord[]> {
       if (sent.length === 0) return [];

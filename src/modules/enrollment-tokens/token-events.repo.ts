@@ -7,7 +7,7 @@ import type { PageRequest } from '../../lib/pagination.ts';
 export type TokenEventRecord = typeof tokenEvents.$inferSelect;
 export type NewTokenEvent = Omit<typeof tokenEvents.$inferInsert, 'id' | 'organizationId'>;
 
-export const TOKEN_EVENT_TYPES = ['created', 'updated', 'revoked', 'redeemed', 'expired', 'email.queued', 'email.sent', 'email.failed', 'email.cancelled'] as const;
+export const TOKEN_EVENT_TYPES = ['created', 'updated', 'revoked', 'redeemed', 'expired', 'email.queued', 'email.sent', 'email.failed', 'email.cancelled', 'commands.queued'] as const;
 export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
 
 /** The audit trail of tokens: append-only, read per token in order. */
