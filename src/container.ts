@@ -138,7 +138,7 @@ export function createContainer(deps: ContainerDeps) {
     consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck, callerKey: apiKeys.callerKey }),
     organizations: createOrganizationsService({ database, clock, check: credentialCheck }),
     mdmUsers: createMdmUsersService({ database, clock }),
-    policies: createPoliciesService({ database, clock }),
+    policies: createPoliciesService({ database, clock, onWinSettingsChanged: (tx, org, policyId, changed, now) => deviceCommands.queuePolicyChange(tx, org, policyId, changed, now) }),
     policyCache,
     webhookEndpoints,
     vppLocations: createVppLocationsService({ database, clock }),

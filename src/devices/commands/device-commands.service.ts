@@ -15,7 +15,8 @@ import {
   type NewDeviceCommand,
   type SentUnder,
 } from './device-command.ts';
-import { createDeviceCommandsRepo, type CommandSortField } from './device-commands.repo.ts';
+import { createDeviceCommandsRepo, type CommandSortField, type PolicySettingRow } from './device-commands.repo.ts';
+import { stateLiteral } from '../device-state.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
 
@@ -140,6 +141,16 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
           updatedAt: now,
         })),
       );
+    },
+
+    /**
+     * A policy's changed or added settings, queued for every enrolled Windows device they
+     * apply to and win on, in one statement in the caller's transaction (the policy update's),
+     * so it happens once however many processes run.
+     */
+    async queuePolicyChange(tx: Executor, organizationId: string, policyId: string, settings: PolicySettingRow[], now: Date): Promise<number> {
+      for (const s of settings) if (!WINDOWS_VERBS.has(s.verb)) throw new Error(`not a windows command type: ${s.verb}`);
+      return repo(tx).queueForPolicyDevices(organizationId, policyId, settings, stateLiteral('windows', 'enrolled'), now);
     },
 
     /**

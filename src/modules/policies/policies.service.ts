@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.ts';
+import type { Database, Executor } from '../../db/client.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
@@ -10,7 +10,7 @@ import { createEnterprisesRepo } from '../enterprises/enterprises.repo.ts';
 import { createPoliciesRepo } from './policies.repo.ts';
 import { POLICY_SORT_FIELDS, type AdmPolicyInput, type PolicyView, type WinPolicyInput } from './policies.schemas.ts';
 import { POLICY_DETAIL_DEFAULTS, toPolicyView, type PolicyRecord } from './policies.views.ts';
-import { toStoredSettings } from './win-settings.ts';
+import { toStoredSettings, type WinSettingView } from './win-settings.ts';
 
 /** A validated body of either platform; only the platform's own fields are present. */
 export type PolicyInput = WinPolicyInput | AdmPolicyInput;
@@ -43,7 +43,21 @@ export function policyDetails(platform: Platform, input: PolicyInput): Record<st
   return out;
 }
 
-export function createPoliciesService(deps: { database: Database; clock: Clock }) {
+/**
+ * What happens when a Windows policy's settings change, in the update's transaction: the
+ * changed and added ones are queued for the devices they apply to (wired in container.ts to the
+ * device command queue, which this module cannot import).
+ */
+export type WinSettingsChanged = (tx: Executor, organizationId: string, policyId: string, changed: WinSettingView[], now: Date) => Promise<number>;
+
+/** The settings of `after` that `before` does not hold exactly (same LocURI, verb, format and data). */
+export function changedSettings(before: unknown, after: readonly WinSettingView[]): WinSettingView[] {
+  const key = (s: WinSettingView) => JSON.stringify([s.locUri, s.verb, s.format, s.data]);
+  const held = new Set((Array.isArray(before) ? (before as WinSettingView[]) : []).map(key));
+  return after.filter((s) => !held.has(key(s)));
+}
+
+export function createPoliciesService(deps: { database: Database; clock: Clock; onWinSettingsChanged?: WinSettingsChanged }) {
   const repo = () => createPoliciesRepo(deps.database.db);
 
   /** The organization's enterprise of the platform, which every policy view names. */
@@ -92,7 +106,23 @@ export function createPoliciesService(deps: { database: Database; clock: Clock }
     /** Replaces the fields given; every update, even one that changes nothing, is a new version. */
     async update(auth: AuthContext, platform: Platform, id: string, input: PolicyInput): Promise<PolicyView> {
       const changes = { name: input.name, config: asRecord(input.config), details: policyDetails(platform, input) };
-      return view(auth, platform, await repo().update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now()));
+      const settings = changes.details.settings as WinSettingView[] | undefined;
+      const onChanged = deps.onWinSettingsChanged;
+      const organizationId = auth.organization.id;
+      const policyId = id.toLowerCase();
+      const now = deps.clock.now();
+      if (platform !== 'windows' || settings === undefined || !onChanged) return view(auth, platform, await repo().update(organizationId, platform, policyId, changes, now));
+      const row = await deps.database.db.transaction(async (tx) => {
+        const policies = createPoliciesRepo(tx);
+        // Locked: two concurrent edits each queue what changed against the other's result.
+        const before = await policies.get(organizationId, platform, policyId, { forUpdate: true });
+        if (!before) return undefined;
+        const updated = await policies.update(organizationId, platform, policyId, changes, now);
+        const changed = changedSettings(before.details.settings, settings);
+        if (changed.length > 0) await onChanged(tx, organizationId, policyId, changed, now);
+        return updated;
+      });
+      return view(auth, platform, row);
     },
 
     /** Soft delete: tokens made with the policy keep embedding it. */

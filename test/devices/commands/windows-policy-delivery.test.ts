@@ -169,6 +169,34 @@ describe('a Windows PC gets its token’s policies', () => {
     assert.equal((await retire(pc.id)).status, 200);
   });
 
+  test('a policy edited after enrollment reaches the device in its next session; a setting another policy wins is not sent', async () => {
+    const shared = await policy('Shared', [{ locUri: CAMERA, format: 'int', data: '0' }]);
+    const winner = await policy('Winner', [{ locUri: PRINTERS, format: 'chr', data: 'Mine' }]);
+    const pc = await enrollCapturedPc([{ winPolicyId: shared, priority: 2 }, { winPolicyId: winner, priority: 1 }]);
+    const first = await session(pc, captured('11'));
+    const sent = commandsOf(first.root);
+    await session(pc, answer('11', '2', '1', sent.map((c) => ({ cmdRef: text(c, 'CmdID')!, cmd: 'Replace', code: 200 }))));
+
+    // The edit: the camera value changes, a printer setting (Winner's LocURI) and a new one are added.
+    const edited = await call(ctx.app, a.adminKey, {
+      method: 'PUT',
+      url: `${policiesPath()}/${shared}`,
+      payload: { settings: [{ locUri: CAMERA, format: 'int', data: '1' }, { locUri: PRINTERS, format: 'chr', data: 'Theirs' }, { locUri: BLOB, format: 'b64', data: 'aGk=' }] },
+    });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    // An edit that changes no setting queues nothing.
+    assert.equal((await call(ctx.app, a.adminKey, { method: 'PUT', url: `${policiesPath()}/${shared}`, payload: { name: 'Shared again', settings: edited.body.data.settings } })).status, 200);
+
+    const next = await session(pc, captured('12'));
+    const delivered = commandsOf(next.root);
+    assert.deepEqual(delivered.map((c) => [text(c, 'LocURI'), text(c, 'Data')]), [[CAMERA, '1'], [BLOB, 'aGk=']]);
+    const queue = (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}/commands?limit=100` })).body.data.items;
+    assert.equal(queue.length, 4);
+    assert.deepEqual(queue.slice(2).map((c: { source: object }) => c.source), [{ tokenId: pc.tokenId, policyId: shared }, { tokenId: pc.tokenId, policyId: shared }]);
+    assert.match(queue[2].id, /^[a-f0-9]{24}$/);
+    assert.equal((await retire(pc.id)).status, 200);
+  });
+
   test('malformed and out-of-session Statuses get a protocol answer, never a 500', async () => {
     const pc = await enrollCapturedPc([{ winPolicyId: await policy('One', [{ locUri: CAMERA, format: 'int', data: '0' }]), priority: 0 }]);
     const first = await session(pc, captured('9'));
