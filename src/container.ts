@@ -20,6 +20,7 @@ import { createTokenLifecycle } from './modules/enrollment-tokens/token-lifecycl
 import { createTokenQueries } from './modules/enrollment-tokens/token-queries.service.ts';
 import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
+import { stateLiteral } from './devices/device-state.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
@@ -138,7 +139,7 @@ export function createContainer(deps: ContainerDeps) {
     consoleSessions: createConsoleSessionsService({ database, clock, auth, check: credentialCheck, callerKey: apiKeys.callerKey }),
     organizations: createOrganizationsService({ database, clock, check: credentialCheck }),
     mdmUsers: createMdmUsersService({ database, clock }),
-    policies: createPoliciesService({ database, clock, onWinSettingsChanged: (tx, org, policyId, changed, now) => deviceCommands.queuePolicyChange(tx, org, policyId, changed, now) }),
+    policies: createPoliciesService({ database, clock, onWinSettingsChanged: (tx, org, policyId, changed, now) => deviceCommands.queuePolicyChange(tx, org, policyId, changed, stateLiteral('windows', 'enrolled'), now) }),
     policyCache,
     webhookEndpoints,
     vppLocations: createVppLocationsService({ database, clock }),

@@ -16,7 +16,6 @@ import {
   type SentUnder,
 } from './device-command.ts';
 import { createDeviceCommandsRepo, type CommandSortField, type PolicySettingRow } from './device-commands.repo.ts';
-import { stateLiteral } from '../device-state.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
 
@@ -146,11 +145,12 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
     /**
      * A policy's changed or added settings, queued for every enrolled Windows device they
      * apply to and win on, in one statement in the caller's transaction (the policy update's),
-     * so it happens once however many processes run.
+     * so it happens once however many processes run. `enrolledState` is the Windows table's
+     * literal of `enrolled` (device-state.ts, handed in: this folder sits below devices/).
      */
-    async queuePolicyChange(tx: Executor, organizationId: string, policyId: string, settings: PolicySettingRow[], now: Date): Promise<number> {
+    async queuePolicyChange(tx: Executor, organizationId: string, policyId: string, settings: PolicySettingRow[], enrolledState: string, now: Date): Promise<number> {
       for (const s of settings) if (!WINDOWS_VERBS.has(s.verb)) throw new Error(`not a windows command type: ${s.verb}`);
-      return repo(tx).queueForPolicyDevices(organizationId, policyId, settings, stateLiteral('windows', 'enrolled'), now);
+      return repo(tx).queueForPolicyDevices(organizationId, policyId, settings, enrolledState, now);
     },
 
     /**
