@@ -20,6 +20,7 @@ import { createTokenLifecycle } from './modules/enrollment-tokens/token-lifecycl
 import { createTokenQueries } from './modules/enrollment-tokens/token-queries.service.ts';
 import { findTokenForDeviceByLinkSecret } from './modules/enrollment-tokens/token-device-access.ts';
 import { createOrganizationsService } from './modules/organizations/organizations.service.ts';
+import { stateLiteral } from './devices/device-state.ts';
 import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
@@ -143,10 +144,12 @@ export function createContainer(deps: ContainerDeps) {
     policies: createPoliciesService({
       database,
       clock,
-      // A policy's new profiles reach the devices of its tokens in the update's transaction.
+      // A policy's new profiles (Apple) or settings (Windows) reach the devices of its tokens in
+      // the update's transaction.
       onItemsChanged: async (tx, organizationId, platform, policyId) => {
         if (platform === 'apple') await appleProfileSync.policyChanged(tx, organizationId, policyId);
       },
+      onWinSettingsChanged: (tx, org, policyId, changed, now) => deviceCommands.queuePolicyChange(tx, org, policyId, changed, stateLiteral('windows', 'enrolled'), now),
     }),
     policyCache,
     webhookEndpoints,

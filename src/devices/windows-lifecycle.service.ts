@@ -1,7 +1,8 @@
 import type { Database, Executor } from '../db/client.ts';
 import { constraintName, sqlState } from '../lib/db-errors.ts';
 import { newId } from '../lib/ids.ts';
-import { findTokenByEnrollCode, redeemTokenInTransaction, type TokenForDevice } from '../modules/enrollment-tokens/token-device-access.ts';
+import { assignedPoliciesInTransaction, findTokenByEnrollCode, recordCommandsQueued, redeemTokenInTransaction, type TokenForDevice } from '../modules/enrollment-tokens/token-device-access.ts';
+import { planEnrollmentCommands, type WindowsSetting } from './commands/policy-plan.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.ts';
 import { stateLiteral } from './device-state.ts';
 import { DeviceRefused } from './device-refused.ts';
@@ -54,6 +55,25 @@ export function createWindowsLifecycle(deps: { database: Database; certificateAu
 
   const issue = (tx: Executor, organizationId: string, deviceId: string, tokenId: string, request: WindowsEnrollmentRequest) =>
     ca.issueClientCertificate(tx, organizationId, { publicKeySpkiDer: request.publicKeySpkiDer, subjectCommonName: request.subjectCommonName, platform: 'windows', deviceId, tokenId });
+
+  /**
+   * The winning settings of the token's policies, queued for the new device in the
+   * redemption's transaction (CONTRACT.md section 6), and the trail's note of what was queued.
+   */
+  async function queuePolicyCommands(tx: Executor, organizationId: string, tokenId: string, deviceId: string, now: Date): Promise<void> {
+    const assignments = (await assignedPoliciesInTransaction(tx, organizationId, tokenId)).map((a) => ({
+      policyId: a.policyId,
+      priority: a.priority,
+      items: Array.isArray(a.details.settings) ? (a.details.settings as WindowsSetting[]) : [],
+    }));
+    const planned = planEnrollmentCommands({ platform: 'windows', tokenId, assignments });
+    if (planned.length === 0) return;
+    const queued = await commands.enqueue(tx, organizationId, { id: deviceId, platform: 'windows' }, planned);
+    await recordCommandsQueued(tx, organizationId, tokenId, now, {
+      deviceId,
+      commands: queued.map((c) => ({ id: c.id, type: c.type, target: c.target, policyId: c.sourcePolicyId })),
+    });
+  }
 
   return {
     /** The open token holding an enrollment code (the code is the credential: any organization). */
@@ -108,6 +128,7 @@ export function createWindowsLifecycle(deps: { database: Database; certificateAu
             createdAt: now,
             updatedAt: now,
           });
+          await queuePolicyCommands(tx, organizationId, token.tokenId, device.id, now);
           return { device, certificate };
         });
       } catch (error) {

@@ -59,7 +59,7 @@ function crud(name: string, route: string, options: Omit<ListResource, 'name' | 
 const byName = (item: Item) => String(item.name);
 const NAME_SORTS = { fields: { createdAt: 'created', updatedAt: 'updated', name: 'name' } } as const;
 const VPP_CONFIG = { countryISO2ACode: 'US', defaultPlatform: 'ios', locationName: 'US Corporate Location' };
-const WIN_POLICY_KEYS = ['admxConfigs', 'admxConfigsInfo', 'agentConfiguration', 'applications', 'applicationsInfo', 'assets', 'assetsInfo', 'config', 'createdAt', 'id', 'name', 'organizationId', 'scripts', 'scriptsInfo', 'updatedAt', 'version', 'winEnterpriseId'];
+const WIN_POLICY_KEYS = ['admxConfigs', 'admxConfigsInfo', 'agentConfiguration', 'applications', 'applicationsInfo', 'assets', 'assetsInfo', 'config', 'createdAt', 'id', 'name', 'organizationId', 'scripts', 'scriptsInfo', 'settings', 'updatedAt', 'version', 'winEnterpriseId'];
 const ADM_POLICY_KEYS = ['admEnterprise', 'applications', 'config', 'createdAt', 'id', 'name', 'organization', 'profiles', 'updatedAt', 'version'];
 
 function tokens(platform: 'windows' | 'apple'): ListResource {

@@ -1933,6 +1933,12 @@ export interface paths {
                                     assetsInfo: {
                                         [key: string]: unknown;
                                     }[];
+                                    settings: {
+                                        locUri: string;
+                                        format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                        data: string;
+                                        verb: "Replace" | "Add";
+                                    }[];
                                     version: number;
                                     /** Format: date-time */
                                     updatedAt: string;
@@ -2122,6 +2128,14 @@ export interface paths {
                             assetName?: string;
                             scope?: "user" | "system" | "all-users";
                         }[];
+                        settings?: {
+                            /** @description The OMA-URI: ./Device/..., ./User/... or ./Vendor/..., no whitespace */
+                            locUri: string;
+                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                            /** @description The value, as the format reads it (int: an integer, bool: true/false, b64: base64) */
+                            data: string;
+                            verb?: "Replace" | "Add";
+                        }[];
                     };
                 };
             };
@@ -2200,6 +2214,12 @@ export interface paths {
                                 }[];
                                 assetsInfo: {
                                     [key: string]: unknown;
+                                }[];
+                                settings: {
+                                    locUri: string;
+                                    format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                    data: string;
+                                    verb: "Replace" | "Add";
                                 }[];
                                 version: number;
                                 /** Format: date-time */
@@ -2427,6 +2447,12 @@ export interface paths {
                                 assetsInfo: {
                                     [key: string]: unknown;
                                 }[];
+                                settings: {
+                                    locUri: string;
+                                    format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                    data: string;
+                                    verb: "Replace" | "Add";
+                                }[];
                                 version: number;
                                 /** Format: date-time */
                                 updatedAt: string;
@@ -2608,6 +2634,14 @@ export interface paths {
                             assetName?: string;
                             scope?: "user" | "system" | "all-users";
                         }[];
+                        settings?: {
+                            /** @description The OMA-URI: ./Device/..., ./User/... or ./Vendor/..., no whitespace */
+                            locUri: string;
+                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                            /** @description The value, as the format reads it (int: an integer, bool: true/false, b64: base64) */
+                            data: string;
+                            verb?: "Replace" | "Add";
+                        }[];
                     };
                 };
             };
@@ -2686,6 +2720,12 @@ export interface paths {
                                 }[];
                                 assetsInfo: {
                                     [key: string]: unknown;
+                                }[];
+                                settings: {
+                                    locUri: string;
+                                    format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                    data: string;
+                                    verb: "Replace" | "Add";
                                 }[];
                                 version: number;
                                 /** Format: date-time */
@@ -2900,6 +2940,12 @@ export interface paths {
                                 }[];
                                 assetsInfo: {
                                     [key: string]: unknown;
+                                }[];
+                                settings: {
+                                    locUri: string;
+                                    format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                    data: string;
+                                    verb: "Replace" | "Add";
                                 }[];
                                 version: number;
                                 /** Format: date-time */
@@ -8029,6 +8075,12 @@ export interface paths {
                                             assetsInfo: {
                                                 [key: string]: unknown;
                                             }[];
+                                            settings: {
+                                                locUri: string;
+                                                format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                                data: string;
+                                                verb: "Replace" | "Add";
+                                            }[];
                                             version: number;
                                             /** Format: date-time */
                                             updatedAt: string;
@@ -8324,6 +8376,12 @@ export interface paths {
                                         }[];
                                         assetsInfo: {
                                             [key: string]: unknown;
+                                        }[];
+                                        settings: {
+                                            locUri: string;
+                                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                            data: string;
+                                            verb: "Replace" | "Add";
                                         }[];
                                         version: number;
                                         /** Format: date-time */
@@ -8793,6 +8851,12 @@ export interface paths {
                                         assetsInfo: {
                                             [key: string]: unknown;
                                         }[];
+                                        settings: {
+                                            locUri: string;
+                                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                            data: string;
+                                            verb: "Replace" | "Add";
+                                        }[];
                                         version: number;
                                         /** Format: date-time */
                                         updatedAt: string;
@@ -9069,6 +9133,12 @@ export interface paths {
                                         assetsInfo: {
                                             [key: string]: unknown;
                                         }[];
+                                        settings: {
+                                            locUri: string;
+                                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                            data: string;
+                                            verb: "Replace" | "Add";
+                                        }[];
                                         version: number;
                                         /** Format: date-time */
                                         updatedAt: string;
@@ -9331,6 +9401,12 @@ export interface paths {
                                         }[];
                                         assetsInfo: {
                                             [key: string]: unknown;
+                                        }[];
+                                        settings: {
+                                            locUri: string;
+                                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                            data: string;
+                                            verb: "Replace" | "Add";
                                         }[];
                                         version: number;
                                         /** Format: date-time */
@@ -9607,6 +9683,12 @@ export interface paths {
                                         }[];
                                         assetsInfo: {
                                             [key: string]: unknown;
+                                        }[];
+                                        settings: {
+                                            locUri: string;
+                                            format: "int" | "chr" | "bool" | "b64" | "xml" | "float";
+                                            data: string;
+                                            verb: "Replace" | "Add";
                                         }[];
                                         version: number;
                                         /** Format: date-time */

@@ -13,6 +13,13 @@ export interface WantedProfile {
 }
 
 export type NewCommandRow = Omit<typeof deviceCommands.$inferInsert, 'organizationId' | 'seq'>;
+/** A Windows setting as a policy stores it (src/modules/policies/win-settings.ts). */
+export interface PolicySettingRow {
+  locUri: string;
+  format: string;
+  data: string;
+  verb: string;
+}
 export type CommandSortField = 'createdAt' | 'updatedAt' | 'status';
 
 const SORT_COLUMNS = { createdAt: deviceCommands.createdAt, updatedAt: deviceCommands.updatedAt, status: deviceCommands.status };
@@ -46,6 +53,51 @@ export function createDeviceCommandsRepo(db: Executor) {
         .limit(limit)
         .for('update', { skipLocked: true });
       return rows.map((r) => r.id);
+    },
+
+    /**
+     * One statement for every enrolled device a policy's changed settings apply to: for each
+     * device whose token assigns the policy, each setting the policy wins there (no live policy
+     * of the token with precedence over it sets the same LocURI) is queued, in the settings'
+     * order. Ids follow the ObjectId layout (seconds, then random), as newId() makes them.
+     */
+    async queueForPolicyDevices(organizationId: string, policyId: string, settings: PolicySettingRow[], enrolledState: string, at: Date): Promise<number> {
+      if (settings.length === 0) return 0;
+      const rows = JSON.stringify(settings.map((s, ord) => ({ ...s, ord })));
+      const result = await db.execute(sql`
+        insert into device_commands (organization_id, id, device_id, platform, type, target, payload, source_token_id, source_policy_id, status, created_at, updated_at)
+        select d.organization_id,
+               lpad(to_hex(extract(epoch from ${at.toISOString()}::timestamptz)::bigint), 8, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16),
+               d.id, 'windows', s.verb, s."locUri", jsonb_build_object('format', s.format, 'data', s.data), d.token_id, ${policyId}, 'queued',
+               ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz
+        from enrollment_tokens t
+        join windows_devices d on d.organization_id = t.organization_id and d.token_id = t.id and d.state = ${enrolledState}
+        cross join lateral (
+          select min((a->>'priority')::int) as priority from jsonb_array_elements(t.policy_assignments) a where a->>'policyId' = ${policyId}
+        ) mine
+        cross join jsonb_to_recordset(${rows}::jsonb) as s("locUri" text, format text, data text, verb text, ord int)
+        where t.organization_id = ${organizationId} and t.platform = 'windows' and t.policy_ids @> array[${policyId}]::text[]
+          and mine.priority is not null
+          and not exists (
+            select 1 from jsonb_array_elements(t.policy_assignments) o
+            join policies p on p.organization_id = t.organization_id and p.id = o->>'policyId' and p.deleted_at is null
+            where o->>'policyId' <> ${policyId}
+              and ((o->>'priority')::int < mine.priority or ((o->>'priority')::int = mine.priority and (o->>'policyId') collate "C" < ${policyId} collate "C"))
+              and p.details->'settings' @> jsonb_build_array(jsonb_build_object('locUri', s."locUri"))
+          )
+        order by d.id, s.ord
+        returning id`);
+      return (result as unknown as { rows: unknown[] }).rows.length;
+    },
+
+    /** Commands by id, in queue order (what next() measures before sending). */
+    async byIds(organizationId: string, ids: string[]): Promise<DeviceCommandRecord[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .select()
+        .from(deviceCommands)
+        .where(and(eq(deviceCommands.organizationId, organizationId), inArray(deviceCommands.id, ids)));
+      return rows.sort((a, b) => a.seq - b.seq);
     },
 
     /** The locked commands -> sent, each with its CmdID when it goes out in an OMA-DM message. */

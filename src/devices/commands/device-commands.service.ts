@@ -16,7 +16,7 @@ import {
   type PolicyState,
   type SentUnder,
 } from './device-command.ts';
-import { createDeviceCommandsRepo, type CommandSortField, type WantedProfile } from './device-commands.repo.ts';
+import { createDeviceCommandsRepo, type CommandSortField, type PolicySettingRow, type WantedProfile } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
 
@@ -30,6 +30,8 @@ export interface WindowsStatusReport {
   msgRef: string;
   cmdRef: string;
   code: number;
+  /** What the device said besides the code (its Status's Item/Data), when it said anything. */
+  detail?: string;
 }
 
 /** An Apple device's report at ServerURL about the command its CommandUUID names. */
@@ -74,6 +76,15 @@ function appleErrorResult(report: AppleReport): CommandResult {
 }
 
 /**
+ * How much room a message has for commands (Windows: the device's MaxMsgSize less the rest of
+ * the answer), and what one command costs in it, as the protocol encodes it.
+ */
+export interface SizeBudget {
+  bytes: number;
+  sizeOf: (command: DeviceCommandRecord) => number;
+}
+
+/**
  * Every enrolled device's command queue, and its only writer: protocols take commands out
  * (next), hand back what devices answered (report), and the device lifecycle clears it.
  * Safe with several server processes on one PostgreSQL: commands are taken under FOR UPDATE
@@ -90,6 +101,29 @@ export function createDeviceCommandsService(deps: {
 }) {
   const { database, clock } = deps;
   const repo = (db: Executor = database.db) => createDeviceCommandsRepo(db);
+
+  /**
+   * The locked commands that fit the budget, in order. A first command larger than an empty
+   * message can hold would block the queue for good: it is completed as an error instead.
+   */
+  async function withinBudget(tx: Executor, organizationId: string, ids: string[], budget: SizeBudget, now: Date): Promise<string[]> {
+    const rows = await repo(tx).byIds(organizationId, ids);
+    const taken: string[] = [];
+    let left = budget.bytes;
+    for (const row of rows) {
+      const size = budget.sizeOf(row);
+      if (size > left) {
+        if (taken.length === 0) {
+          await repo(tx).complete(organizationId, row.id, 'error', { code: null, message: 'larger than the device’s MaxMsgSize' }, now);
+          continue;
+        }
+        break;
+      }
+      taken.push(row.id);
+      left -= size;
+    }
+    return taken;
+  }
 
   return {
     /** Queues commands for a device, in the caller's transaction (e.g. a token's redemption). */
@@ -129,14 +163,26 @@ export function createDeviceCommandsService(deps: {
     },
 
     /**
+     * A policy's changed or added settings, queued for every enrolled Windows device they
+     * apply to and win on, in one statement in the caller's transaction (the policy update's),
+     * so it happens once however many processes run. `enrolledState` is the Windows table's
+     * literal of `enrolled` (device-state.ts, handed in: this folder sits below devices/).
+     */
+    async queuePolicyChange(tx: Executor, organizationId: string, policyId: string, settings: PolicySettingRow[], enrolledState: string, now: Date): Promise<number> {
+      for (const s of settings) if (!WINDOWS_VERBS.has(s.verb)) throw new Error(`not a windows command type: ${s.verb}`);
+      return repo(tx).queueForPolicyDevices(organizationId, policyId, settings, enrolledState, now);
+    },
+
+    /**
      * Takes the device's next queued commands, in the order they were queued, and marks them
      * sent: Windows under the message they go out in (`sentUnder`), with CmdIDs from
      * `firstCmdId` on; Apple one at a time, skipping those it said NotNow to when `skipNotNow`.
      */
-    async next(organizationId: string, deviceId: string, options: { limit: number; sentUnder?: SentUnder; skipNotNow?: boolean }): Promise<DeviceCommandRecord[]> {
+    async next(organizationId: string, deviceId: string, options: { limit: number; sentUnder?: SentUnder; skipNotNow?: boolean; budget?: SizeBudget }): Promise<DeviceCommandRecord[]> {
       const now = clock.now();
       return database.db.transaction(async (tx) => {
-        const ids = await repo(tx).lockQueued(organizationId, deviceId, options.limit, { skipNotNow: options.skipNotNow ?? false });
+        let ids = await repo(tx).lockQueued(organizationId, deviceId, options.limit, { skipNotNow: options.skipNotNow ?? false });
+        if (options.budget) ids = await withinBudget(tx, organizationId, ids, options.budget, now);
         const under = options.sentUnder;
         const sent = ids.map((id, i) => ({ id, cmdId: under ? String(under.firstCmdId + i) : null }));
         return repo(tx).markSent(organizationId, sent, under ? { sessionId: under.sessionId, msgId: under.msgId } : null, now);
@@ -160,7 +206,9 @@ export function createDeviceCommandsService(deps: {
         const command = byRef.get(`${status.msgRef}/${status.cmdRef}`);
         if (!command) continue;
         const ok = status.code >= 200 && status.code < 300;
-        const result: CommandResult = { code: status.code, message: OMA_DM_STATUS[status.code] ?? null };
+        const meaning = OMA_DM_STATUS[status.code] ?? null;
+        const message = status.detail ? (meaning ? `${meaning}: ${status.detail}` : status.detail) : meaning;
+        const result: CommandResult = { code: status.code, message };
         const row = await repo().complete(organizationId, command.id, ok ? 'acknowledged' : 'error', result, now);
         if (row) completed.push(row);
       }

@@ -1,8 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, policies } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
+import { recordCommandsQueuedInTransaction, recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
 import { effectiveState, storedPending, type TokenState } from './token-state.ts';
 import { findTokenByLinkSecret, type TokenRecord } from './token.repo.ts';
 
@@ -156,3 +156,33 @@ export async function redeemedTokensOfPolicy(db: Executor, organizationId: strin
     );
   return rows.map((r) => r.id);
 }
+
+/** One of a token's policy assignments with what its policy carries, for planning a device's commands. */
+export interface AssignedPolicy {
+  policyId: string;
+  priority: number;
+  details: Record<string, unknown>;
+}
+
+/** The token's assignments whose policies are live (a deleted policy sends nothing), in the caller's transaction. */
+export async function assignedPoliciesInTransaction(tx: Executor, organizationId: string, tokenId: string): Promise<AssignedPolicy[]> {
+  const [token] = await tx
+    .select({ assignments: enrollmentTokens.policyAssignments })
+    .from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId)))
+    .limit(1);
+  const assignments = token?.assignments ?? [];
+  if (assignments.length === 0) return [];
+  const rows = await tx
+    .select({ id: policies.id, details: policies.details })
+    .from(policies)
+    .where(and(eq(policies.organizationId, organizationId), inArray(policies.id, assignments.map((a) => a.policyId)), isNull(policies.deletedAt)));
+  const details = new Map(rows.map((r) => [r.id, r.details]));
+  return assignments.flatMap((a) => {
+    const d = details.get(a.policyId);
+    return d ? [{ policyId: a.policyId, priority: a.priority, details: d }] : [];
+  });
+}
+
+/** The trail's record of what a redemption queued for its device. */
+export const recordCommandsQueued = recordCommandsQueuedInTransaction;

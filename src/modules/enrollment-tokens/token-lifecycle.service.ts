@@ -151,6 +151,14 @@ export async function recordQueuedCommands(tx: Executor, args: { organizationId:
   await recordTransitions(tx, args.organizationId, [{ tokenId: args.tokenId, type: 'commands.queued', actorKeyId: null, at: args.at, changes }]);
 }
 
+/**
+ * What a redemption queued for its device (the commands of the token's policies), in the
+ * token's trail, in the redemption's transaction.
+ */
+export async function recordCommandsQueuedInTransaction(tx: Executor, organizationId: string, tokenId: string, at: Date, changes: Record<string, unknown>): Promise<void> {
+  await recordTransitions(tx, organizationId, [{ tokenId, type: 'commands.queued', actorKeyId: null, at, changes }]);
+}
+
 export interface BulkEntryResult {
   email: string;
   tokenId?: string;

@@ -27,8 +27,9 @@ export function createPoliciesRepo(db: Executor) {
       return listPage(db, policies, { where: live(organizationId, platform), sortColumns: SORT_COLUMNS, sort, ...page });
     },
 
-    async get(organizationId: string, platform: Platform, id: string): Promise<PolicyRecord | undefined> {
-      const [row] = await db.select().from(policies).where(live(organizationId, platform, eq(policies.id, id))).limit(1);
+    async get(organizationId: string, platform: Platform, id: string, options: { forUpdate?: boolean } = {}): Promise<PolicyRecord | undefined> {
+      const query = db.select().from(policies).where(live(organizationId, platform, eq(policies.id, id))).limit(1);
+      const [row] = options.forUpdate ? await query.for('update') : await query;
       return row;
     },
 

@@ -1,6 +1,7 @@
 import { Type, type Static, type TOptional, type TProperties, type TSchema } from 'typebox';
 import { AnyObject, DateTime, Id, OrgEntityParams, OrgParams, PageQuery, literals, ok, paginated, withErrors } from '../../lib/schemas.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
+import { WinSetting, WinSettingsInput } from './win-settings.ts';
 
 export const POLICY_SORT_FIELDS = ['createdAt', 'updatedAt', 'name'] as const;
 export type PolicySortField = (typeof POLICY_SORT_FIELDS)[number];
@@ -68,6 +69,8 @@ const WIN_FIELDS = {
   admxConfigs: Type.Array(WinAdmxConfig),
   agentConfiguration: Type.Union([WinAgentConfiguration, Type.Null()]),
   assets: Type.Array(WinAsset),
+  /** Openroll's addition (CONTRACT.md section 6): custom OMA-URI settings, sent to enrolled devices. */
+  settings: WinSettingsInput,
 };
 
 /**
@@ -125,6 +128,7 @@ export const WinPolicy = Type.Object({
   agentConfiguration: Type.Union([WinAgentConfiguration, Type.Null()]),
   assets: Type.Array(WinAsset),
   assetsInfo: Type.Array(AnyObject),
+  settings: Type.Array(WinSetting),
   version: Type.Integer({ minimum: 0 }),
   updatedAt: DateTime,
   createdAt: DateTime,

@@ -11,6 +11,7 @@ import { createEnterprisesRepo } from '../enterprises/enterprises.repo.ts';
 import { createPoliciesRepo } from './policies.repo.ts';
 import { POLICY_SORT_FIELDS, type AdmPolicyInput, type PolicyView, type WinPolicyInput } from './policies.schemas.ts';
 import { POLICY_DETAIL_DEFAULTS, toPolicyView, type PolicyRecord } from './policies.views.ts';
+import { toStoredSettings, type WinSettingView } from './win-settings.ts';
 
 /** A validated body of either platform; only the platform's own fields are present. */
 export type PolicyInput = WinPolicyInput | AdmPolicyInput;
@@ -38,7 +39,8 @@ export function policyDetails(platform: Platform, input: PolicyInput): Record<st
   for (const key of Object.keys(POLICY_DETAIL_DEFAULTS[platform])) {
     if (given[key] === undefined) continue;
     const idKey = platform === 'windows' ? ID_KEYS[key] : undefined;
-    out[key] = idKey ? lowerIds(given[key], idKey) : given[key];
+    if (key === 'settings') out[key] = toStoredSettings(given[key] as Parameters<typeof toStoredSettings>[0]);
+    else out[key] = idKey ? lowerIds(given[key], idKey) : given[key];
   }
   return out;
 }
@@ -49,7 +51,21 @@ export function policyDetails(platform: Platform, input: PolicyInput): Record<st
  */
 export type PolicyChangeHook = (tx: Executor, organizationId: string, platform: Platform, policyId: string) => Promise<void>;
 
-export function createPoliciesService(deps: { database: Database; clock: Clock; onItemsChanged?: PolicyChangeHook }) {
+/**
+ * What happens when a Windows policy's settings change, in the update's transaction: the
+ * changed and added ones are queued for the devices they apply to (wired in container.ts to the
+ * device command queue, which this module cannot import).
+ */
+export type WinSettingsChanged = (tx: Executor, organizationId: string, policyId: string, changed: WinSettingView[], now: Date) => Promise<number>;
+
+/** The settings of `after` that `before` does not hold exactly (same LocURI, verb, format and data). */
+export function changedSettings(before: unknown, after: readonly WinSettingView[]): WinSettingView[] {
+  const key = (s: WinSettingView) => JSON.stringify([s.locUri, s.verb, s.format, s.data]);
+  const held = new Set((Array.isArray(before) ? (before as WinSettingView[]) : []).map(key));
+  return after.filter((s) => !held.has(key(s)));
+}
+
+export function createPoliciesService(deps: { database: Database; clock: Clock; onItemsChanged?: PolicyChangeHook; onWinSettingsChanged?: WinSettingsChanged }) {
   const repo = () => createPoliciesRepo(deps.database.db);
 
   /** The organization's enterprise of the platform, which every policy view names. */
@@ -98,11 +114,24 @@ export function createPoliciesService(deps: { database: Database; clock: Clock; 
     /** Replaces the fields given; every update, even one that changes nothing, is a new version. */
     async update(auth: AuthContext, platform: Platform, id: string, input: PolicyInput): Promise<PolicyView> {
       const changes = { name: input.name, config: asRecord(input.config), details: policyDetails(platform, input) };
-      const itemsChanged = platform === 'apple' && 'profiles' in input && deps.onItemsChanged !== undefined;
-      if (!itemsChanged) return view(auth, platform, await repo().update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now()));
+      const organizationId = auth.organization.id;
+      const policyId = id.toLowerCase();
+      const now = deps.clock.now();
+      const settings = changes.details.settings as WinSettingView[] | undefined;
+      const onWinChanged = platform === 'windows' && settings !== undefined ? deps.onWinSettingsChanged : undefined;
+      const onItemsChanged = platform === 'apple' && 'profiles' in input ? deps.onItemsChanged : undefined;
+      if (!onWinChanged && !onItemsChanged) return view(auth, platform, await repo().update(organizationId, platform, policyId, changes, now));
       const row = await deps.database.db.transaction(async (tx) => {
-        const updated = await createPoliciesRepo(tx).update(auth.organization.id, platform, id.toLowerCase(), changes, deps.clock.now());
-        if (updated) await deps.onItemsChanged!(tx, auth.organization.id, platform, updated.id);
+        const policies = createPoliciesRepo(tx);
+        // Locked: two concurrent edits each queue what changed against the other's result.
+        const before = await policies.get(organizationId, platform, policyId, { forUpdate: true });
+        if (!before) return undefined;
+        const updated = await policies.update(organizationId, platform, policyId, changes, now);
+        if (updated && onItemsChanged) await onItemsChanged(tx, organizationId, platform, updated.id);
+        if (updated && onWinChanged) {
+          const changed = changedSettings(before.details.settings, settings!);
+          if (changed.length > 0) await onWinChanged(tx, organizationId, policyId, changed, now);
+        }
         return updated;
       });
       return view(auth, platform, row);

@@ -6,7 +6,7 @@ export type PolicyRecord = typeof policies.$inferSelect;
 
 /** Where each platform keeps its own fields inside the `details` column, with their empty values. */
 export const POLICY_DETAIL_DEFAULTS = {
-  windows: { applications: [], scripts: [], admxConfigs: [], agentConfiguration: null, assets: [] },
+  windows: { applications: [], scripts: [], admxConfigs: [], agentConfiguration: null, assets: [], settings: [] },
   apple: { profiles: [], applications: [] },
 } as const satisfies Record<Platform, Record<string, unknown>>;
 
@@ -42,6 +42,7 @@ export function toPolicyView(platform: Platform, row: PolicyRecord, enterpriseId
       agentConfiguration: (d.agentConfiguration ?? null) as Win['agentConfiguration'],
       assets: list<Win['assets'][number]>(d.assets),
       assetsInfo: [],
+      settings: list<Win['settings'][number]>(d.settings),
       ...tail,
     };
   }

@@ -12,6 +12,8 @@ const METINF = 'syncml:metinf';
 
 /** Commands in one server message: Windows' default MaxMsgSize (512 KB) bounds the message too. */
 export const WINDOWS_COMMANDS_PER_MESSAGE = 20;
+/** The MaxMsgSize Windows uses when its header names none (MS-MDM: 512 KB). */
+export const DEFAULT_MAX_MSG_SIZE = 524_288;
 
 /** One Status the device sent, as the queue reads it (a Status with no numeric code is no answer). */
 export interface SyncmlStatus extends WindowsStatusReport {
@@ -23,7 +25,13 @@ export function readStatus(el: XmlElement): SyncmlStatus | undefined {
   const cmdRef = textOf(child(el, NS, 'CmdRef'));
   const data = textOf(child(el, NS, 'Data'));
   if (!msgRef || !cmdRef || !data || !/^\d{3}$/.test(data)) return undefined;
-  return { msgRef, cmdRef, code: Number(data), cmd: textOf(child(el, NS, 'Cmd')) };
+  // A failed command's Status may say why in its Item/Data (MS-MDM: e.g. the CSP's error text).
+  // Stored as jsonb, which refuses NUL and lone surrogates: control characters dropped, halves replaced.
+  const detail = textOf(child(child(el, NS, 'Item'), NS, 'Data'))
+    ?.replace(/\p{Cc}/gu, '')
+    .slice(0, 1_024)
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return { msgRef, cmdRef, code: Number(data), cmd: textOf(child(el, NS, 'Cmd')), ...(detail ? { detail } : {}) };
 }
 
 /**
@@ -35,7 +43,7 @@ export function firstCommandId(commandCount: number): number {
 }
 
 /** A verb with its Item: Target/LocURI, then Meta (Format, Type in syncml:metinf) and Data when it carries them. */
-function encodeCommand(command: DeviceCommandRecord): string {
+export function encodeCommand(command: DeviceCommandRecord): string {
   const payload = command.payload as WindowsCommandPayload;
   const meta =
     payload.format !== undefined || payload.type !== undefined

@@ -35,6 +35,8 @@ export interface SyncmlMessage {
   /** Command queue (issue 23): the device's Statuses, which complete the commands they name. */
   statuses: SyncmlStatus[];
   final: boolean;
+  /** The largest answer the device takes, in bytes (SyncHdr/Meta/MaxMsgSize), when it says. */
+  maxMsgSize: number | undefined;
 }
 
 const SHORT = /^[\x21-\x7e]{1,64}$/;
@@ -83,7 +85,9 @@ export function parseSyncml(text: string): SyncmlMessage {
     });
   }
   if (commands.length + statuses.length > 1000) throw new SoapFault('MessageFormat', 'The SyncML message has too many commands.');
-  return { sessionId, msgId, source, target: textOf(child(child(header, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')), commands, statuses, final: !!child(body, SYNCML_NS, 'Final') };
+  const maxText = textOf(child(child(header, SYNCML_NS, 'Meta'), null, 'MaxMsgSize'));
+  const maxMsgSize = maxText && /^\d{1,10}$/.test(maxText) ? Number(maxText) : undefined;
+  return { maxMsgSize, sessionId, msgId, source, target: textOf(child(child(header, SYNCML_NS, 'Target'), SYNCML_NS, 'LocURI')), commands, statuses, final: !!child(body, SYNCML_NS, 'Final') };
 }
 
 /**

@@ -7,7 +7,8 @@ import { windowsUrls } from '../../platforms/windows-urls.ts';
 import type { PresentedCertificate } from './client-certificate.ts';
 import { SoapFault } from './soap-faults.ts';
 import type { DeviceCommandsService } from '../../devices/commands/device-commands.service.ts';
-import { encodeCommands, firstCommandId, WINDOWS_COMMANDS_PER_MESSAGE } from './syncml-commands.ts';
+import { DEFAULT_MAX_MSG_SIZE, encodeCommand, encodeCommands, firstCommandId, WINDOWS_COMMANDS_PER_MESSAGE } from './syncml-commands.ts';
+import type { DeviceCommandRecord } from '../../devices/commands/device-command.ts';
 import { devInfoOf, isUnenrollment, keptDevInfo, parseSyncml, syncmlResponse } from './syncml.ts';
 
 export interface WindowsManagementDeps {
@@ -99,7 +100,11 @@ export function createWindowsManagementService(deps: WindowsManagementDeps) {
       await commands.requeueUnanswered(orgId, device.id, message.sessionId);
       await commands.reportWindows(orgId, device.id, message.sessionId, message.statuses);
       const sentUnder = { sessionId: message.sessionId, msgId: message.msgId, firstCmdId: firstCommandId(message.commands.length) };
-      const next = await commands.next(orgId, device.id, { limit: WINDOWS_COMMANDS_PER_MESSAGE, sentUnder });
+      // The answer stays within the device's MaxMsgSize: the commands that do not fit wait for
+      // the next message of the session (each answer is measured as the bytes it will be).
+      const empty = Buffer.byteLength(syncmlResponse(message, urls.management(orgId)));
+      const budget = { bytes: (message.maxMsgSize ?? DEFAULT_MAX_MSG_SIZE) - empty, sizeOf: (c: DeviceCommandRecord) => Buffer.byteLength(encodeCommand({ ...c, cmdId: String(sentUnder.firstCmdId + WINDOWS_COMMANDS_PER_MESSAGE) })) };
+      const next = await commands.next(orgId, device.id, { limit: WINDOWS_COMMANDS_PER_MESSAGE, sentUnder, budget });
       return syncmlResponse(message, urls.management(orgId), encodeCommands(next));
     },
   };

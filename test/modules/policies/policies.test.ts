@@ -30,6 +30,7 @@ const WIN_KEYS = [
   'organizationId',
   'scripts',
   'scriptsInfo',
+  'settings',
   'updatedAt',
   'version',
   'winEnterpriseId',
