@@ -15,6 +15,8 @@ import {
   type NewDeviceCommand,
   type SentUnder,
 } from './device-command.ts';
+import { queuePushUnlessPending } from '../../push/push-outbox.repo.ts';
+import { createPushTargetsRepo } from '../push-targets.repo.ts';
 import { createDeviceCommandsRepo, type CommandSortField } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
@@ -90,7 +92,7 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
         if (device.platform === 'windows' ? !WINDOWS_VERBS.has(c.type) : !APPLE_REQUEST_TYPE.test(c.type)) throw new Error(`not a ${device.platform} command type: ${c.type}`);
       }
       const now = clock.now();
-      return repo(tx).insertMany(
+      const queued = await repo(tx).insertMany(
         organizationId,
         commands.map((c) => ({
           id: newId(),
@@ -106,6 +108,12 @@ export function createDeviceCommandsService(deps: { database: Database; clock: C
           updatedAt: now,
         })),
       );
+      // An Apple device fetches commands only when woken: the push goes with them, in the same
+      // transaction, unless one is pending (the pending one's poll fetches these too).
+      if (device.platform === 'apple' && queued.length > 0 && (await createPushTargetsRepo(tx).find(organizationId, device.id))) {
+        await queuePushUnlessPending(tx, organizationId, device.id, now);
+      }
+      return queued;
     },
 
     /**
