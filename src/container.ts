@@ -143,6 +143,7 @@ export function createContainer(deps: ContainerDeps) {
     retryBaseMs: config.apnsRetryBaseMs,
     leaseMs: config.outboxLeaseMs,
     concurrency: config.apnsConcurrency,
+    onAttempt: metrics.pushAttempt,
   });
   // Minted keys and session cookies carry a check made with the server key, verified before any lookup.
   const credentialCheck = createCredentialCheck(secretKey);

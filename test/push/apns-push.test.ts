@@ -206,6 +206,25 @@ describe('retries and refusals', () => {
     });
   }
 
+  test('logs and metrics of a refused push never carry the full push token nor PushMagic', async () => {
+    const t = await tenant();
+    const d = await createAppleDevice(ctx, t.org);
+    await enqueue(t, d.id);
+    apns.answers.push({ status: 410, reason: 'Unregistered' });
+    const lines: string[] = [];
+    const log = { warn: (obj: object, msg: string) => lines.push(JSON.stringify({ ...obj, msg })), error: (obj: object, msg: string) => lines.push(JSON.stringify({ ...obj, msg })) };
+    const sender = createPushSender({ database: ctx.container.database, clock: ctx.clock, log, apns: ctx.container.apns, maxAttempts: 3, retryBaseMs: 1000, credentials: ctx.container.pushCertificates.clientCredentials, targets: { find: (o, id) => createPushTargetsRepo(ctx.container.database.db).find(o, id) } });
+    await sender.runOnce();
+    assert.equal(lines.length, 1);
+    const text = lines.join('\n');
+    assert.match(text, /Unregistered/);
+    assert.ok(!text.includes(d.pushToken!.toString('hex')), text);
+    assert.ok(!text.includes(d.pushToken!.toString('base64')), text);
+    assert.ok(!text.includes(d.pushMagic!), text);
+    const metrics = await ctx.container.metrics.registry.metrics();
+    assert.ok(!metrics.includes(d.pushToken!.toString('hex')) && !metrics.includes(d.pushMagic!));
+  });
+
   test('another 4xx (403 BadCertificate) fails the push without marking the token', async () => {
     const t = await tenant();
     const d = await createAppleDevice(ctx, t.org);
