@@ -42,7 +42,7 @@ import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
 import { systemResolver, type HostResolver } from './webhooks/address-policy.ts';
 import { createApnsClient } from './push/apns-client.ts';
 import { createPushSender } from './push/push-sender.ts';
-import { createPushTargetsRepo } from './devices/push-targets.repo.ts';
+import { createPushTargetsRepo } from './devices/commands/push-targets.repo.ts';
 import { createWebhookSender } from './webhooks/webhook-sender.ts';
 import { createWebhookTransport } from './webhooks/webhook-transport.ts';
 import { createWebhooksService } from './webhooks/webhooks.service.ts';

@@ -56,7 +56,7 @@ export function createPushSender(options: PushSenderOptions) {
         : s.state === 'retry'
           ? { ...common, lastError: s.error, nextAttemptAt: s.nextAttemptAt }
           : { ...common, status: s.state === 'cancelled' && s.detail.nothingToSend ? 'cancelled' : 'failed', lastError: s.error, refusedToken: s.detail.refusedToken ?? null };
-    // The refused token, kept on the push, is what makes the device unpushable (devices/push-targets.repo.ts).
+    // The refused token, kept on the push, is what makes the device unpushable (devices/commands/push-targets.repo.ts).
     if (!(await settlePush(tx, held, set))) return false;
     const refused = s.detail.refusedToken;
     options.onAttempt?.(s.state === 'done' ? 'sent' : refused ? 'invalid-token' : s.state === 'retry' ? 'retry' : 'failed');

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { parse as parsePlist } from 'plist';
 import { applePushOutbox } from '../../src/db/schema.ts';
-import { createPushTargetsRepo } from '../../src/devices/push-targets.repo.ts';
+import { createPushTargetsRepo } from '../../src/devices/commands/push-targets.repo.ts';
 import { createApnsClient } from '../../src/push/apns-client.ts';
 import { createPushSender } from '../../src/push/push-sender.ts';
 import { startLoopbackApns, type LoopbackApns } from '../helpers/apns-server.ts';

@@ -16,7 +16,7 @@ import {
   type SentUnder,
 } from './device-command.ts';
 import { queuePushUnlessPending } from '../../push/push-outbox.repo.ts';
-import { createPushTargetsRepo } from '../push-targets.repo.ts';
+import { createPushTargetsRepo } from './push-targets.repo.ts';
 import { createDeviceCommandsRepo, type CommandSortField } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';

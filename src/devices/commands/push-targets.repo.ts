@@ -1,15 +1,16 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
-import type { Executor } from '../db/client.ts';
-import { appleDevices } from '../db/schema.ts';
-import { tokenNotRefused } from '../push/push-outbox.repo.ts';
-import { STATE_LITERALS } from './device-state.ts';
+import type { Executor } from '../../db/client.ts';
+import { appleDevices } from '../../db/schema.ts';
+import { tokenNotRefused } from '../../push/push-outbox.repo.ts';
 
 /**
  * Which Apple devices can be pushed: enrolled, with a push token and PushMagic, unless APNs
  * refused that very token (410, or 400 BadDeviceToken, recorded on the push). A TokenUpdate
  * with a new token makes the device pushable again by itself.
  */
-const pushable = and(eq(appleDevices.state, STATE_LITERALS.apple.enrolled), isNotNull(appleDevices.pushToken), isNotNull(appleDevices.pushMagic), tokenNotRefused(appleDevices));
+// devices/device-state.ts's Apple literal; imported from there it would tie devices/ and commands/ in a cycle.
+const ENROLLED = 'ENROLLED';
+const pushable = and(eq(appleDevices.state, ENROLLED), isNotNull(appleDevices.pushToken), isNotNull(appleDevices.pushMagic), tokenNotRefused(appleDevices));
 
 export function createPushTargetsRepo(db: Executor) {
   return {
