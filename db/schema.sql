@@ -65,6 +65,28 @@ CREATE TABLE apple_push_certificates (
   CONSTRAINT apple_push_certificates_organization_id_pk PRIMARY KEY (organization_id)
 );
 
+CREATE TABLE apple_push_outbox (
+  organization_id character varying(24) NOT NULL,
+  id character varying(24) NOT NULL,
+  device_id character varying(24) NOT NULL,
+  status text NOT NULL,
+  attempts integer DEFAULT 0 NOT NULL,
+  next_attempt_at timestamp(3) with time zone NOT NULL,
+  last_attempt_at timestamp(3) with time zone,
+  response_status integer,
+  last_error text,
+  apns_id text,
+  refused_token bytea,
+  lease_token text,
+  sent_at timestamp(3) with time zone,
+  created_at timestamp(3) with time zone NOT NULL,
+  updated_at timestamp(3) with time zone NOT NULL,
+  CONSTRAINT apple_push_outbox_organization_id_id_pk PRIMARY KEY (organization_id, id)
+);
+CREATE UNIQUE INDEX apple_push_outbox_org_device_pending_idx ON public.apple_push_outbox USING btree (organization_id, device_id) WHERE (status = 'pending'::text);
+CREATE INDEX apple_push_outbox_org_device_refused_idx ON public.apple_push_outbox USING btree (organization_id, device_id) WHERE (refused_token IS NOT NULL);
+CREATE INDEX apple_push_outbox_org_due_idx ON public.apple_push_outbox USING btree (organization_id, next_attempt_at) WHERE (status = 'pending'::text);
+
 CREATE TABLE apple_scep_challenges (
   organization_id character varying(24) NOT NULL,
   id character varying(24) NOT NULL,

@@ -102,6 +102,12 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** Webhook requests one process has in flight at once. */
   webhookConcurrency: number;
+  /** APNS_URL: where MDM pushes go (Apple's production APNs unless set; tests point it at loopback). */
+  apnsUrl: string;
+  apnsMaxAttempts: number;
+  /** First retry delay of a push after a 429, a 5xx or a network error; each later one doubles. */
+  apnsRetryBaseMs: number;
+  apnsConcurrency: number;
   /** Bearer token /metrics requires; undefined leaves /metrics open. */
   metricsToken: string | undefined;
 }
@@ -314,13 +320,17 @@ export function loadConfig(env: Env = process.env): Config {
 
 function integrations(
   env: Env,
-): Pick<Config, 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'webhookConcurrency' | 'metricsToken'> {
+): Pick<Config, 'apnsUrl' | 'apnsMaxAttempts' | 'apnsRetryBaseMs' | 'apnsConcurrency' | 'webhookAllowPrivateNetworks' | 'webhookTimeoutMs' | 'webhookMaxResponseBytes' | 'webhookMaxAttempts' | 'webhookRetryBaseMs' | 'webhookConcurrency' | 'metricsToken'> {
   const metricsToken = env.METRICS_TOKEN === undefined || env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
   // A bearer secret: short ones are guessable, and characters outside visible ASCII cannot travel in a header.
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
     throw new ConfigError('METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters');
   }
   return {
+    apnsUrl: (url(env, 'APNS_URL', ['https:']) ?? 'https://api.push.apple.com').replace(/\/+$/, ''),
+    apnsMaxAttempts: integer(env, 'APNS_MAX_ATTEMPTS', 10, 1, 100),
+    apnsRetryBaseMs: integer(env, 'APNS_RETRY_BASE_MS', 5_000, 1, 3_600_000),
+    apnsConcurrency: integer(env, 'APNS_CONCURRENCY', 20, 1, 500),
     webhookAllowPrivateNetworks: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     webhookMaxResponseBytes: integer(env, 'WEBHOOK_MAX_RESPONSE_BYTES', 65_536, 0, 10_485_760),

@@ -42,6 +42,9 @@ import { createProfileService } from './protocols/apple/profile.service.ts';
 import { createScepService } from './protocols/apple/scep.service.ts';
 import { loadSecretKey, type SecretKey } from './pki/secret-key.ts';
 import { systemResolver, type HostResolver } from './webhooks/address-policy.ts';
+import { createApnsClient } from './push/apns-client.ts';
+import { createPushSender } from './push/push-sender.ts';
+import { createPushTargetsRepo } from './devices/commands/push-targets.repo.ts';
 import { createWebhookSender } from './webhooks/webhook-sender.ts';
 import { createWebhookTransport } from './webhooks/webhook-transport.ts';
 import { createWebhooksService } from './webhooks/webhooks.service.ts';
@@ -57,6 +60,8 @@ export interface ContainerDeps {
   secretKey?: SecretKey;
   /** How webhook hosts are resolved; by default the system resolver. */
   resolveHost?: HostResolver;
+  /** Extra trust for APNS_URL's server certificate (the tests' loopback APNs); by default the system's. */
+  apnsCa?: string;
 }
 
 const silent = { warn: () => {}, error: () => {}, info: () => {} };
@@ -125,6 +130,24 @@ export function createContainer(deps: ContainerDeps) {
     concurrency: config.webhookConcurrency,
     onAttempt: metrics.webhookAttempt,
   });
+  // APNs: one pooled HTTP/2 session per organization's certificate; the sender reads devices and
+  // certificates through what is handed in here, so push/ imports nothing of devices/ or modules/.
+  const apns = createApnsClient({ url: config.apnsUrl, ...(deps.apnsCa ? { ca: deps.apnsCa } : {}) });
+  const pushSender = createPushSender({
+    database,
+    clock,
+    log: deps.log ?? silent,
+    apns,
+    credentials: pushCertificates.clientCredentials,
+    targets: {
+      find: (organizationId, deviceId) => createPushTargetsRepo(database.db).find(organizationId, deviceId),
+    },
+    maxAttempts: config.apnsMaxAttempts,
+    retryBaseMs: config.apnsRetryBaseMs,
+    leaseMs: config.outboxLeaseMs,
+    concurrency: config.apnsConcurrency,
+    onAttempt: metrics.pushAttempt,
+  });
   // Minted keys and session cookies carry a check made with the server key, verified before any lookup.
   const credentialCheck = createCredentialCheck(secretKey);
   const auth = createAuthenticator({ database, clock, check: credentialCheck });
@@ -186,6 +209,8 @@ export function createContainer(deps: ContainerDeps) {
     appleMdm: createMdmChannelService({ ...appleDeps, devices: appleDeviceLifecycle, commands: deviceCommands }),
     webhooks: createWebhooksService({ database, clock, resolve, allowPrivateNetworks: config.webhookAllowPrivateNetworks, onQueued: webhookSender.wake }),
     webhookSender,
+    apns,
+    pushSender,
     metrics,
     /** Rate-limit counters: in the database on PostgreSQL, so every process shares one limit. */
     rateLimits: createCounterStore(database),

@@ -27,6 +27,7 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
 
   container.outbox.start();
   container.webhookSender.start();
+  container.pushSender.start();
 
   return {
     async stop() {
@@ -34,6 +35,8 @@ export function startBackgroundJobs(container: Container, log: FastifyBaseLogger
       timers.forEach(clearInterval);
       await container.outbox.stop();
       await container.webhookSender.stop();
+      await container.pushSender.stop();
+      container.apns.close();
       await Promise.all(running);
       container.mailer.close();
     },

@@ -60,12 +60,15 @@ const LAYERS: ReadonlyArray<Readonly<Record<string, Allowed>>> = [
     mail: ['db', 'lib', 'platforms', 'outbox'],
     // The endpoints' routes (plugins: the auth hook) and their outbox; nothing of tokens.
     webhooks: ['db', 'lib', 'auth', 'plugins', 'outbox', 'errors.ts', 'permissions.ts'],
+    // The APNs client and the push outbox; devices and certificates reach it as functions (container.ts).
+    push: ['db', 'lib', 'outbox'],
   },
   // The admin API's resources. The lifecycle writes the email and webhook outboxes; the push
   // certificate is kept encrypted with the server key; device identities are revoked through pki.
   { modules: ['db', 'lib', 'auth', 'limits', 'plugins', 'mail', 'pki', 'webhooks', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
-  // The one owner of enrolled devices and their command queue (issue 23).
-  { devices: ['db', 'lib', 'auth', 'plugins', 'outbox', 'pki', 'modules', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
+  // The one owner of enrolled devices and their command queue (issue 23); enqueuing an Apple
+  // command queues its push (push/).
+  { devices: ['db', 'lib', 'auth', 'plugins', 'outbox', 'push', 'pki', 'modules', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
   {
     // Device protocols: decode, call the devices' face (and the token module's), encode; no
     // repository and no transaction here, so no db/.

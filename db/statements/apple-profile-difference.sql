@@ -6,7 +6,16 @@
 
 -- PUT /v1/organizations/<organization>/mdm/apple/enterprise/policies/<apple policy> (com.example.wifi changed, com.example.mail added, com.example.vpn removed)
 
--- 1 of 6; $1 = '{"profiles":[{"mobileconfig":"<plist version=\"1.0\"><dict><key>PayloadContent</key><array/><key>PayloadIdentifier</key><string>com.example.wifi</string><key>PayloadType</key><string>Configuration</string><key>PayloadUUID</key><string>5A1D7A3E-0C1B-4E6F-9B8A-7D6C5B4A3F22</string><key>PayloadVersion</key><integer>2</integer></dict></plist>"},{"mobileconfig":"<plist version=\"1.0\"><dict><key>PayloadContent</key><array/><key>PayloadIdentifier</key><string>com.example.mail</string><key>PayloadType</key><string>Configuration</string><key>PayloadUUID</key><string>5A1D7A3E-0C1B-4E6F-9B8A-7D6C5B4A3F21</string><key>PayloadVersion</key><integer>1</integer></dict></plist>"}]}',
+-- 1 of 9; $1 = <organization>, $2 = 'apple', $3 = <apple policy>, $4 = 1
+select "id", "organization_id", "platform", "name", "config", "details", "version", "created_at",
+    "updated_at", "deleted_at"
+from "policies"
+where ("policies"."organization_id" = $1 and "policies"."platform" = $2 and "policies"."deleted_at" is null and "policies"."id" = $3)
+limit $4
+for
+update;
+
+-- 2 of 9; $1 = '{"profiles":[{"mobileconfig":"<plist version=\"1.0\"><dict><key>PayloadContent</key><array/><key>PayloadIdentifier</key><string>com.example.wifi</string><key>PayloadType</key><string>Configuration</string><key>PayloadUUID</key><string>5A1D7A3E-0C1B-4E6F-9B8A-7D6C5B4A3F22</string><key>PayloadVersion</key><integer>2</integer></dict></plist>"},{"mobileconfig":"<plist version=\"1.0\"><dict><key>PayloadContent</key><array/><key>PayloadIdentifier</key><string>com.example.mail</string><key>PayloadType</key><string>Configuration</string><key>PayloadUUID</key><string>5A1D7A3E-0C1B-4E6F-9B8A-7D6C5B4A3F21</string><key>PayloadVersion</key><integer>1</integer></dict></plist>"}]}',
 -- --     $2 = <now>, $3 = <organization>, $4 = 'apple', $5 = <apple policy>
 update "policies"
 set "details" = "policies"."details" || $1::jsonb, "version" = "policies"."version" + 1,
@@ -15,22 +24,22 @@ where ("policies"."organization_id" = $3 and "policies"."platform" = $4 and "pol
 returning "id", "organization_id", "platform", "name", "config", "details", "version", "created_at",
     "updated_at", "deleted_at";
 
--- 2 of 6; $1 = <organization>, $2 = 'apple', $3 = 'DONE', $4 = <apple policy>
+-- 3 of 9; $1 = <organization>, $2 = 'apple', $3 = 'DONE', $4 = <apple policy>
 select "id"
 from "enrollment_tokens"
 where ("enrollment_tokens"."organization_id" = $1 and "enrollment_tokens"."platform" = $2 and "enrollment_tokens"."state" = $3 and "enrollment_tokens"."policy_ids" @> array[$4]::text[]);
 
--- 3 of 6; $1 = <organization>, $2 = 'apple', $3 = <id>
+-- 4 of 9; $1 = <organization>, $2 = 'apple', $3 = <id>
 select "id", "device_id", "profiles", "policy_assignments"
 from "enrollment_tokens"
 where ("enrollment_tokens"."organization_id" = $1 and "enrollment_tokens"."platform" = $2 and "enrollment_tokens"."id" in ($3));
 
--- 4 of 6; $1 = <organization>, $2 = 'apple', $3 = <apple policy>
+-- 5 of 9; $1 = <organization>, $2 = 'apple', $3 = <apple policy>
 select "id", "details"
 from "policies"
 where ("policies"."organization_id" = $1 and "policies"."platform" = $2 and "policies"."id" in ($3));
 
--- 5 of 6; $1 = <json: 2 rows>, $2 = <organization>, $3 = 'ENROLLED', $4 = <id>,
+-- 6 of 9; $1 = <json: 2 rows>, $2 = <organization>, $3 = 'ENROLLED', $4 = <id>,
 -- --     $5 = <organization>, $6 = <organization>, $7 = <now>, $8 = <now>, $9 = <now>
 with wanted as (
   select *
@@ -74,7 +83,26 @@ from queued
 group by device_id
 order by device_id;
 
--- 6 of 6; $1 = <organization>, $2 = 'apple', $3 = 1
+-- 7 of 9; $1 = <organization>, $2 = <id>, $3 = 'ENROLLED', $4 = 1
+select "push_token", "push_magic"
+from "apple_devices"
+where ("apple_devices"."organization_id" = $1 and "apple_devices"."id" = $2 and ("apple_devices"."state" = $3 and "apple_devices"."push_token" is not null and "apple_devices"."push_magic" is not null and not exists (
+      select 1
+      from apple_push_outbox r
+      where r.organization_id = "apple_devices"."organization_id" and r.device_id = "apple_devices"."id" and r.refused_token is not null and r.refused_token = "apple_devices"."push_token")))
+limit $4;
+
+-- 8 of 9; $1 = <organization>, $2 = <id>, $3 = <id>, $4 = 'pending', $5 = <now>, $6 = <now>,
+-- --     $7 = <now>
+insert into "apple_push_outbox" ("organization_id", "id", "device_id", "status", "attempts",
+    "next_attempt_at", "last_attempt_at", "response_status", "last_error", "apns_id",
+    "refused_token", "lease_token", "sent_at", "created_at", "updated_at") values ($1, $2, $3, $4,
+    default, $5, default, default, default, default, default, default, default, $6, $7)
+on conflict ("organization_id","device_id")
+where status = 'pending' do nothing
+returning "id";
+
+-- 9 of 9; $1 = <organization>, $2 = 'apple', $3 = 1
 select "id", "organization_id", "platform", "name", "config", "server_expiration_date",
     "mobile_config_signed", "created_at", "updated_at"
 from "enterprises"

@@ -660,3 +660,42 @@ export const rateLimitCounters = pgTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.bucket] })],
 );
+
+/**
+ * The APNs push outbox (issue 25; src/push/): one row per push to wake an Apple device, sent by
+ * the shared outbox worker. At most one pending push per device (the partial unique index):
+ * commands queued while one is pending are fetched by the poll that push starts.
+ */
+export const applePushOutbox = pgTable(
+  'apple_push_outbox',
+  {
+    organizationId: id('organization_id').notNull(),
+    id: id().notNull(),
+    deviceId: id('device_id').notNull(),
+    /** pending, sent, failed (attempts exhausted, or APNs refused the token for good) or cancelled. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastAttemptAt: ts('last_attempt_at'),
+    responseStatus: integer('response_status'),
+    /** APNs' `reason` (BadDeviceToken, Unregistered, ...) or the network error. */
+    lastError: text('last_error'),
+    /** The apns-id APNs answered a sent push with. */
+    apnsId: text('apns_id'),
+    /**
+     * The push token APNs refused for good (410 Unregistered, 400 BadDeviceToken): the device is
+     * not pushed while its token is this one; a TokenUpdate with a new token makes it pushable.
+     */
+    refusedToken: bytea('refused_token'),
+    leaseToken: text('lease_token'),
+    sentAt: ts('sent_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.id] }),
+    uniqueIndex('apple_push_outbox_org_device_pending_idx').on(t.organizationId, t.deviceId).where(sql`status = 'pending'`),
+    index('apple_push_outbox_org_due_idx').on(t.organizationId, t.nextAttemptAt).where(sql`status = 'pending'`),
+    index('apple_push_outbox_org_device_refused_idx').on(t.organizationId, t.deviceId).where(sql`refused_token is not null`),
+  ],
+);

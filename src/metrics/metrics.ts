@@ -6,6 +6,7 @@ import { PLATFORMS } from '../platforms/platforms.ts';
 import { outboxFigures, tokenStateCounts } from './metrics.repo.ts';
 
 export type WebhookAttemptOutcome = 'delivered' | 'retry' | 'failed' | 'refused';
+export type PushAttemptOutcome = 'sent' | 'retry' | 'failed' | 'invalid-token';
 
 /**
  * The Prometheus metrics of one server process, in a registry of its own (tests build many apps
@@ -74,6 +75,13 @@ export function createMetrics(deps: { database: Database; clock: Clock }) {
     registers: [registry],
   });
 
+  const pushAttempts = new Counter({
+    name: 'openroll_apns_push_attempts_total',
+    help: 'APNs push attempts by this process, by outcome (invalid-token: APNs refused the device token for good)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
   if (deps.database.poolStats) {
     const stats = deps.database.poolStats;
     new Gauge({
@@ -98,6 +106,9 @@ export function createMetrics(deps: { database: Database; clock: Clock }) {
     httpDuration,
     webhookAttempt(outcome: WebhookAttemptOutcome): void {
       webhookAttempts.inc({ outcome });
+    },
+    pushAttempt(outcome: PushAttemptOutcome): void {
+      pushAttempts.inc({ outcome });
     },
     /** CPU, memory, handles, GC and event-loop lag: started once, by the server's app. */
     collectProcessMetrics(): void {

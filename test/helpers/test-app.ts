@@ -21,14 +21,14 @@ export interface TestContext {
 }
 
 /** The app over a fresh database, a manual clock and test configuration; one per test file. */
-export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase; resolveHost?: HostResolver; routes?: BuildAppOptions['routes'] } = {}): Promise<TestContext> {
+export async function buildTestApp(overrides: Partial<Config> = {}, extra: { mailer?: Mailer; db?: TestDatabase; resolveHost?: HostResolver; routes?: BuildAppOptions['routes']; apnsCa?: string } = {}): Promise<TestContext> {
   const db = extra.db ?? (await createTestDatabase());
   // A fresh server key per app: tests never write a key file into the repository's DATA_DIR.
   const config: Config = { ...loadConfig({ PUBLIC_URL: 'https://mdm.example.test', LOG_LEVEL: 'silent' }), secretKey: randomBytes(32), ...overrides };
   const clock = createManualClock(new Date('2026-03-01T10:00:00.000Z'));
   // Webhook hosts resolve from a table, never through real DNS.
   const resolveHost = extra.resolveHost ?? createTableResolver();
-  const container = createContainer({ config, database: db.database, clock, resolveHost, ...(extra.mailer ? { mailer: extra.mailer } : {}) });
+  const container = createContainer({ config, database: db.database, clock, resolveHost, ...(extra.mailer ? { mailer: extra.mailer } : {}), ...(extra.apnsCa ? { apnsCa: extra.apnsCa } : {}) });
   const app = await buildApp({ container, ...(extra.routes ? { routes: extra.routes } : {}) });
   return {
     app,

@@ -16,6 +16,8 @@ import {
   type PolicyState,
   type SentUnder,
 } from './device-command.ts';
+import { queuePushUnlessPending } from '../../push/push-outbox.repo.ts';
+import { createPushTargetsRepo } from './push-targets.repo.ts';
 import { createDeviceCommandsRepo, type CommandSortField, type PolicySettingRow, type WantedProfile } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
@@ -125,6 +127,11 @@ export function createDeviceCommandsService(deps: {
     return taken;
   }
 
+  /** An Apple device fetches commands only when woken: a push, unless one is pending (its poll fetches these too). */
+  async function pushIfPushable(tx: Executor, organizationId: string, deviceId: string, now: Date): Promise<void> {
+    if (await createPushTargetsRepo(tx).find(organizationId, deviceId)) await queuePushUnlessPending(tx, organizationId, deviceId, now);
+  }
+
   return {
     /** Queues commands for a device, in the caller's transaction (e.g. a token's redemption). */
     async enqueue(tx: Executor, organizationId: string, device: { id: string; platform: CommandPlatform }, commands: NewDeviceCommand[]): Promise<DeviceCommandRecord[]> {
@@ -133,7 +140,7 @@ export function createDeviceCommandsService(deps: {
         if (device.platform === 'windows' ? !WINDOWS_VERBS.has(c.type) : !APPLE_REQUEST_TYPE.test(c.type)) throw new Error(`not a ${device.platform} command type: ${c.type}`);
       }
       const now = clock.now();
-      return repo(tx).insertMany(
+      const queued = await repo(tx).insertMany(
         organizationId,
         commands.map((c) => ({
           id: newId(),
@@ -149,6 +156,10 @@ export function createDeviceCommandsService(deps: {
           updatedAt: now,
         })),
       );
+      // An Apple device fetches commands only when woken: the push goes with them, in the same
+      // transaction, unless one is pending (the pending one's poll fetches these too).
+      if (device.platform === 'apple' && queued.length > 0) await pushIfPushable(tx, organizationId, device.id, now);
+      return queued;
     },
 
     /**
@@ -158,6 +169,8 @@ export function createDeviceCommandsService(deps: {
      */
     async queueProfileDifference(tx: Executor, organizationId: string, args: { tokenIds: string[]; wanted: WantedProfile[]; enrolledState: string }): Promise<{ deviceId: string; count: number }[]> {
       const queued = await repo(tx).queueProfileDifference(organizationId, { ...args, now: clock.now() });
+      const now = clock.now();
+      for (const q of queued) await pushIfPushable(tx, organizationId, q.deviceId, now);
       if (queued.length > 0) await deps.onAppleQueued?.(tx, organizationId, queued.map((q) => q.deviceId));
       return queued;
     },

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { encryptSecret, type SecretKey } from '../../pki/secret-key.ts';
+import { createPrivateKey } from 'node:crypto';
+import { decryptSecret, encryptSecret, type SecretKey } from '../../pki/secret-key.ts';
 import type { AuthContext } from '../../auth/auth-context.ts';
 import { parsePushCertificate } from './push-certificate.parse.ts';
 import { createPushCertificateRepo, type PushCertificateRecord } from './push-certificate.repo.ts';
@@ -48,6 +49,18 @@ export function createPushCertificateService(deps: { database: Database; clock: 
     /** The topic devices are told to listen on, or null while no certificate is uploaded. */
     async topicOf(organizationId: string): Promise<string | null> {
       return (await repo().get(organizationId))?.topic ?? null;
+    },
+
+    /**
+     * The certificate and its key as TLS client credentials for APNs (src/push/), or undefined
+     * while none is uploaded. `id` changes with every upload, so the pooled session is replaced.
+     */
+    async clientCredentials(organizationId: string): Promise<{ id: string; topic: string; certificatePem: string; privateKeyPem: string } | undefined> {
+      const row = await repo().get(organizationId);
+      if (!row) return undefined;
+      const pkcs8 = decryptSecret(deps.secretKey(), row.privateKeyEncrypted, pushKeyAad(organizationId));
+      const privateKeyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+      return { id: `${row.serialNumber}/${row.updatedAt.getTime()}`, topic: row.topic, certificatePem: row.certificatePem, privateKeyPem };
     },
   };
 }
