@@ -66,6 +66,7 @@ items as (
               p.details->'agentConfiguration' as "agentConfiguration",
               case when jsonb_typeof(p.details->'assets') = 'array' then p.details->'assets' else '[]' end as "assets",
               '[]'::json as "assetsInfo",
+              case when jsonb_typeof(p.details->'settings') = 'array' then p.details->'settings' else '[]' end as "settings",
               p.version as "version", ${iso('p.updated_at')} as "updatedAt", ${iso('p.created_at')} as "createdAt"
             from policies p where p.organization_id = t.organization_id and p.id = a->>'policyId'
           ) pv), 'priority', a->'priority') order by i)
