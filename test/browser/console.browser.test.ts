@@ -17,6 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import { CONSOLE_DIST_DIR } from '../../src/console/console.plugin.ts';
 import { createKey, createMdmUser, createOrg, createPolicy, type TestOrg } from '../helpers/factories.ts';
 import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
+import { assertAccessible } from './axe-audit.ts';
 import { createToken, tokensPath } from '../helpers/tokens.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -109,7 +110,7 @@ if (skipReason) {
     await within.filter({ hasText: text }).first().waitFor();
   }
 
-  /** No horizontal scrolling, and every control has an accessible name. */
+  /** No horizontal scrolling, every control has an accessible name, and axe-core finds no WCAG 2.2 AA violation. */
   async function assertUsable(page: Page, label: string): Promise<void> {
     const facts = await page.evaluate(`(() => {
       const unnamed = [];
@@ -122,6 +123,7 @@ if (skipReason) {
     })()`) as { scrollWidth: number; innerWidth: number; unnamed: string[] };
     assert.ok(facts.scrollWidth <= facts.innerWidth, `${label}: horizontal overflow (${facts.scrollWidth} > ${facts.innerWidth})`);
     assert.deepEqual(facts.unnamed, [], `${label}: controls without an accessible name`);
+    await assertAccessible(page, label);
   }
 
   describe('the admin console in headless Chromium', { timeout: 180_000 }, () => {

@@ -18,6 +18,7 @@ import { createMdmUser, createOrg, type TestOrg } from '../helpers/factories.ts'
 import { buildTestApp, call, type TestContext } from '../helpers/test-app.ts';
 import { createToken } from '../helpers/tokens.ts';
 import { makePushCertificate } from '../protocols/apple/apple-device.ts';
+import { assertAccessible } from './axe-audit.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -175,7 +176,7 @@ if (!existsSync(CHROMIUM)) {
     return { page, problems };
   }
 
-  /** Checks the page on a phone and on a small phone, with a screenshot of each; returns the worse. */
+  /** Checks the page on a phone and on a small phone (axe-core included), with a screenshot of each; returns the worse. */
   async function checkOnPhones(page: Page, name: string): Promise<Layout> {
     const layout = await page.evaluate<Layout>(MEASURE_LAYOUT);
     assertPhoneLayout(layout, PHONE.width, `${name} at ${PHONE.width}px`);
@@ -184,6 +185,7 @@ if (!existsSync(CHROMIUM)) {
     const small = await page.evaluate<Layout>(MEASURE_LAYOUT);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, `enroll-page-${name}-${SMALL_PHONE.width}px.png`), fullPage: true });
     assertPhoneLayout(small, SMALL_PHONE.width, `${name} at ${SMALL_PHONE.width}px`);
+    await assertAccessible(page, name);
     return { ...layout, codeLines: Math.max(layout.codeLines, small.codeLines), buttonHeight: Math.min(layout.buttonHeight, small.buttonHeight) };
   }
 
