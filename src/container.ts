@@ -93,7 +93,7 @@ export function createContainer(deps: ContainerDeps) {
     clock,
     mailer,
     log: deps.log ?? silent,
-    tokens: { read: tokens.forRecipient, recordDelivery: tokenLifecycle.recordDelivery },
+    tokens: { read: tokens.forRecipient, prepareDelivery: tokenLifecycle.prepareDelivery },
     maxAttempts: config.mailMaxAttempts,
     retryBaseMs: config.mailRetryBaseMs,
     leaseMs: config.outboxLeaseMs,

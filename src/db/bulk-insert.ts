@@ -103,13 +103,25 @@ export async function insertRowsReturning<T extends PgTable>(db: Executor, table
 function withDependents(table: PgTable, insert: SQL, returning: SQL, dependents: readonly DependentRows[]): SQL {
   const idColumn = getTableColumns(table).id;
   if (!idColumn) throw new Error('bulk insert: dependent rows need a parent table with an id column');
-  const ctes = dependents.map((d, k) => {
-    const keyColumn = getTableColumns(d.table)[d.parentKey];
-    if (!keyColumn) throw new Error(`bulk insert: no column ${d.parentKey} on a dependent table`);
-    const own = insertStatement(d.table, d.rows, {}, sql`where r.${sql.identifier(keyColumn.name)} in (select ${sql.identifier(idColumn.name)} from parent)`);
-    return sql`, ${sql.identifier(`dependent_${k}`)} as (${own})`;
-  });
-  return sql`with parent as (${insert} returning ${returning})${sql.join(ctes)} select * from parent`;
+  return withDependentRows(sql`${insert} returning ${returning}`, idColumn.name, dependents);
+}
+
+/**
+ * One statement that writes `parent` (an INSERT or UPDATE with a RETURNING clause that includes
+ * `parentColumn`) and, only for the parents it returned, `dependents`: each dependent row whose
+ * `parentKey` matches a returned `parentColumn`. Its answer is the parent's RETURNING rows, so
+ * none returned means nothing was written at all.
+ */
+export function withDependentRows(parent: SQL, parentColumn: string, dependents: readonly DependentRows[]): SQL {
+  const ctes = dependents
+    .filter((d) => d.rows.length > 0)
+    .map((d, k) => {
+      const keyColumn = getTableColumns(d.table)[d.parentKey];
+      if (!keyColumn) throw new Error(`bulk insert: no column ${d.parentKey} on a dependent table`);
+      const own = insertStatement(d.table, d.rows, {}, sql`where r.${sql.identifier(keyColumn.name)} in (select ${sql.identifier(parentColumn)} from parent)`);
+      return sql`, ${sql.identifier(`dependent_${k}`)} as (${own})`;
+    });
+  return sql`with parent as (${parent})${sql.join(ctes)} select * from parent`;
 }
 
 /** insertRowsReturning, for rows nobody reads back (audit events, outbox rows). */

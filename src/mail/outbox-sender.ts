@@ -3,12 +3,12 @@ import { createOutboxWorker, senderFace, type SenderSettings, type Settlement, t
 import { renderEnrollmentEmail } from './enrollment-email.ts';
 import type { Mailer } from './mailer.ts';
 import { emailQueue, settleMessage, type OutboxRecord } from './outbox.repo.ts';
-import type { DeliveryEvent, ReadRecipientToken, RecordDelivery } from './recipient-token.ts';
+import type { DeliveryEvent, DeliveryRows, PrepareDelivery, ReadRecipientToken } from './recipient-token.ts';
 
 export interface OutboxSenderOptions extends SenderSettings {
   mailer: Mailer;
   /** The token module's face for mail, handed in by container.ts. */
-  tokens: { read: ReadRecipientToken; recordDelivery: RecordDelivery };
+  tokens: { read: ReadRecipientToken; prepareDelivery: PrepareDelivery };
 }
 
 /** `sent` is the worker's `done`; `lost`: messages another sender took over (not sent by this one, or sent by both). */
@@ -25,20 +25,22 @@ function describe(error: unknown): string {
   return text.replace(/\s+/g, ' ').slice(0, 300);
 }
 
-/** What an attempt leaves for the trail: the token's state when its message is cancelled. */
+/** What an attempt leaves for the trail: its rows' builder, and the token's state when its message is cancelled. */
 interface MailDetail {
+  rows?: DeliveryRows;
   state?: string;
 }
 
 /**
  * Delivers the outbox after commit through the shared worker (src/outbox/): renders each message
  * from its token at send time (a revoked or expired token's message is cancelled instead), and
- * records every outcome on the message and in the token's audit trail in one transaction.
+ * records every outcome on the message and in the token's audit trail in one statement: what
+ * the trail needs is read before the send, so that between the SMTP server's acceptance and the
+ * mark there is one packet, the window in which a crash sends a message twice (issue 27).
  */
 export function createOutboxSender(options: OutboxSenderOptions) {
   const { mailer, log } = options;
-  const record = options.tokens.recordDelivery;
-
+  const prepare = (db: Executor, message: OutboxRecord) => options.tokens.prepareDelivery(db, message.organizationId, message.tokenId);
   const trailEvent = (message: OutboxRecord, s: Settlement<MailDetail>): DeliveryEvent | undefined => {
     const emailId = message.id;
     const tokenId = message.tokenId;
@@ -49,23 +51,18 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   };
 
   async function settle(db: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
-    // The message's outcome and its trail event commit together, or neither does (issue 21).
-    const settled = await db.transaction((tx) => settleWithTrail(tx, message, held, s));
-    if (settled && (s.state === 'retry' || s.state === 'failed')) log.warn({ emailId: message.id, attempts: message.attempts, error: s.error }, 'email delivery failed');
-    return settled;
-  }
-
-  async function settleWithTrail(tx: Executor, message: OutboxRecord, held: Parameters<typeof settleMessage>[1], s: Settlement<MailDetail>): Promise<boolean> {
     const set =
       s.state === 'done'
         ? { status: 'sent', sentAt: s.at, messageId: messageIdFor(message.id), lastError: null, updatedAt: s.at }
         : s.state === 'retry'
           ? { lastError: s.error, nextAttemptAt: s.nextAttemptAt, updatedAt: s.at }
           : { status: s.state, lastError: s.error, updatedAt: s.at };
-    if (!(await settleMessage(tx, held, set))) return false;
     const event = trailEvent(message, s);
-    if (event) await record(tx, message.organizationId, event);
-    return true;
+    // The message's outcome and its trail event are written together, or neither is (issue 21).
+    const rows = event ? (s.detail.rows ?? (await prepare(db, message)))(event) : [];
+    const settled = await settleMessage(db, held, set, rows);
+    if (settled && (s.state === 'retry' || s.state === 'failed')) log.warn({ emailId: message.id, attempts: message.attempts, error: s.error }, 'email delivery failed');
+    return settled;
   }
 
   const worker = createOutboxWorker<OutboxRecord, MailDetail>({
@@ -76,7 +73,8 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       const org = message.organizationId;
       const token = await options.tokens.read({ organizationId: org, tokenId: message.tokenId });
       const state = token?.state ?? 'DELETED';
-      if (!token || state !== 'PENDING') return { ok: false, cancel: true, error: `token is ${state}`, detail: { state } };
+      const rows = await prepare(options.database.db, message);
+      if (!token || state !== 'PENDING') return { ok: false, cancel: true, error: `token is ${state}`, detail: { rows, state } };
       const rendered = renderEnrollmentEmail({
         language: token.language,
         platform: token.platform,
@@ -92,9 +90,9 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       try {
         await mailer.send({ messageId: messageIdFor(message.id), organizationId: org, outboxId: message.id, to: message.recipient, ...rendered });
       } catch (error) {
-        return { ok: false, error: describe(error), detail: {} };
+        return { ok: false, error: describe(error), detail: { rows } };
       }
-      return { ok: true, detail: {} };
+      return { ok: true, detail: { rows } };
     },
     settle,
   });

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { insertRows } from '../db/bulk-insert.ts';
+import { insertRows, withDependentRows, type DependentRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import { emailOutbox } from '../db/schema.ts';
 import type { OutboxQueue } from '../outbox/outbox-queue.ts';
@@ -29,17 +29,21 @@ export const emailQueue: OutboxQueue<typeof emailOutbox> = {
 
 /**
  * Settles a message this sender holds (`held`: src/outbox/outbox-queue.ts heldBy) and lets its
- * lease go; false when another sender holds it now.
+ * lease go, writing `dependents` (its trail event and webhook deliveries, keyed by the token)
+ * in the same statement, so they stand or fall with it; false when another sender holds it now
+ * (and nothing is written).
  */
 export async function settleMessage(
   db: Executor,
   held: SQL,
   set: Partial<Pick<OutboxRecord, 'status' | 'nextAttemptAt' | 'lastError' | 'messageId' | 'sentAt' | 'updatedAt'>>,
+  dependents: readonly DependentRows[] = [],
 ): Promise<boolean> {
-  const rows = await db
+  const update = db
     .update(emailOutbox)
     .set({ ...set, leaseToken: null })
     .where(held)
-    .returning({ id: emailOutbox.id });
-  return rows.length > 0;
+    .returning({ id: emailOutbox.id, tokenId: emailOutbox.tokenId });
+  const result = (await db.execute(withDependentRows(update.getSQL(), 'token_id', dependents))) as unknown as { rows: unknown[] };
+  return result.rows.length > 0;
 }

@@ -1,3 +1,4 @@
+import type { DependentRows } from '../db/bulk-insert.ts';
 import type { Executor } from '../db/client.ts';
 import type { TokenState } from '../db/schema.ts';
 import type { Language } from '../lib/languages.ts';
@@ -39,5 +40,15 @@ export interface DeliveryEvent {
   changes: Record<string, unknown>;
 }
 
-/** Writes the event in `tx`: the transaction that settles the message, so neither is lost alone. */
-export type RecordDelivery = (tx: Executor, organizationId: string, event: DeliveryEvent) => Promise<void>;
+/**
+ * The rows a delivery outcome adds to the token's trail (its audit event, its webhook
+ * deliveries), written by the statement that settles the message, so neither is lost alone.
+ */
+export type DeliveryRows = (event: DeliveryEvent) => DependentRows[];
+
+/**
+ * Reads, before a send, what the outcome's rows need (which endpoints want the event, the
+ * token as its webhook shows it), so that after the SMTP server's answer the settlement is one
+ * statement: the window in which a crash sends a message twice is that one packet.
+ */
+export type PrepareDelivery = (db: Executor, organizationId: string, tokenId: string) => Promise<DeliveryRows>;

@@ -55,7 +55,7 @@ function otherSender(options: { read?: ReadRecipientToken; mailer?: Mailer } = {
     clock: ctx.clock,
     mailer: options.mailer ?? mailer,
     log: { warn: () => {}, error: () => {} },
-    tokens: { read: options.read ?? ctx.container.tokens.forRecipient, recordDelivery: ctx.container.tokenLifecycle.recordDelivery },
+    tokens: { read: options.read ?? ctx.container.tokens.forRecipient, prepareDelivery: ctx.container.tokenLifecycle.prepareDelivery },
     maxAttempts: ctx.config.mailMaxAttempts,
     retryBaseMs: ctx.config.mailRetryBaseMs,
     leaseMs: ctx.config.outboxLeaseMs,

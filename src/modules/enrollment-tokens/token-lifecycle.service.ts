@@ -11,11 +11,11 @@ import { emailOutbox, tokenEvents, webhookDeliveries } from '../../db/schema.ts'
 import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
 import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
 import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
-import type { DeliveryEvent } from '../../mail/recipient-token.ts';
+import type { DeliveryEvent, DeliveryRows } from '../../mail/recipient-token.ts';
 import { PLATFORM_NAMES, type Platform } from '../../platforms/platforms.ts';
 import { createCertificatesRepo } from '../../pki/certificates.repo.ts';
 import { createTokenEventsRepo, type NewTokenEvent, type TokenEventType } from './token-events.repo.ts';
-import { enqueueWebhookEvents, webhookDeliveryRows, type TokenSnapshot } from './token-webhooks.ts';
+import { enqueueWebhookEvents, webhookContextFor, webhookDeliveryRows, type TokenSnapshot } from './token-webhooks.ts';
 import type { TokenInput, TokenPatch } from './token-input.ts';
 import { createTokenReferencesRepo, type MdmUserRecord } from './token-references.repo.ts';
 import { checkPlanAllows, createdChanges, insertTokenRows, loadReferences, newTokenRow, patchToColumns, remainingCapacity, updatedChanges, type NewTokenRow } from './token-rules.ts';
@@ -64,6 +64,9 @@ async function recordTransitions(tx: Executor, organizationId: string, events: T
   await revokeUnredeemedIdentities(tx, organizationId, events);
   return emails;
 }
+
+/** The trail events of a message's outcome (mail/'s DeliveryEvent types). */
+const DELIVERY_EVENT_TYPES: readonly DeliveryEvent['type'][] = ['email.sent', 'email.failed', 'email.cancelled'];
 
 /** The transitions after which a token can enroll no other device. */
 const CLOSING: ReadonlySet<TokenEventType> = new Set(['redeemed', 'revoked', 'expired']);
@@ -369,10 +372,18 @@ export function createTokenLifecycle(deps: {
 
     /**
      * The outbox sender's report of a delivery, into the same trail (handed to mail/ by
-     * container.ts), in the sender's transaction that settles the message.
+     * container.ts): read before the send, its rows written by the statement that settles the
+     * message. The webhook shows the token as it was read then.
      */
-    async recordDelivery(tx: Executor, organizationId: string, event: DeliveryEvent): Promise<void> {
-      await recordTransitions(tx, organizationId, [{ ...event, actorKeyId: null }], endpointsOf);
+    async prepareDelivery(db: Executor, organizationId: string, tokenId: string): Promise<DeliveryRows> {
+      const { endpoints, tokens } = await webhookContextFor(db, organizationId, tokenId, DELIVERY_EVENT_TYPES, endpointsOf);
+      return (event) => {
+        const trail = [{ ...event, actorKeyId: null }];
+        return [
+          dependentRows(tokenEvents, trail.map((e) => ({ ...e, organizationId })), 'tokenId'),
+          dependentRows(webhookDeliveries, webhookDeliveryRows(organizationId, trail, endpoints, tokens), 'tokenId'),
+        ];
+      };
     },
   };
 }

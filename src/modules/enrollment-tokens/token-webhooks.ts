@@ -109,6 +109,24 @@ export async function enqueueWebhookEvents(db: Executor, organizationId: string,
   await insertDeliveries(db, webhookDeliveryRows(organizationId, events, endpoints, tokens));
 }
 
+/**
+ * What webhookDeliveryRows needs for events of `types` on one token, read now, ahead of the
+ * events: the endpoints that want any of them, and the token's snapshot (not read when none
+ * does). The mail sender reads it before a send, so that the send's outcome is one statement.
+ */
+export async function webhookContextFor(
+  db: Executor,
+  organizationId: string,
+  tokenId: string,
+  types: readonly string[],
+  endpointsOf: EndpointLookup = enabledEndpoints,
+): Promise<{ endpoints: EnabledEndpoint[]; tokens: Map<string, TokenSnapshot> }> {
+  const wanted = types.flatMap((t) => (FROM_AUDIT[t] ? [FROM_AUDIT[t]] : []));
+  if (wanted.length === 0) return { endpoints: [], tokens: new Map() };
+  const endpoints = (await endpointsOf(db, organizationId)).filter((e) => wanted.some((type) => e.events.includes(type)));
+  return { endpoints, tokens: endpoints.length === 0 ? new Map() : await tokenSnapshots(db, organizationId, [tokenId]) };
+}
+
 /** The audit events that are webhook events, with their webhook type. */
 function webhookEvents(events: readonly TokenAuditEvent[]): Array<{ event: TokenAuditEvent; type: WebhookEventType }> {
   return events.flatMap((event) => {
