@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { NO_ORGANIZATION } from '../limits/counter-store.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { addressBucket, limitKey } from '../limits/rate-limit-store.ts';
 import type { EnrollPageService } from './enroll-page.service.ts';
 import { renderEnrollPage, type EnrollPageInput } from './enroll-page.view.ts';
@@ -32,6 +35,12 @@ function sendPage(reply: FastifyReply, input: EnrollPageInput): FastifyReply {
     .send(renderEnrollPage(input));
 }
 
+/**
+ * Openroll's icon (the console's, as a 16/32/48 px ICO): browsers ask every site for
+ * /favicon.ico, and the enrollment page is the one an employee opens first.
+ */
+const FAVICON = readFileSync(path.join(PACKAGE_ROOT, 'src/enroll-page/favicon.ico'));
+
 /** The page behind every enrollment link: public, found by the link's secret alone. */
 export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions> = async (app, { pages, wrongLinkLimit }) => {
   // Counts only failed lookups, so guessing links is slow while real users are never limited.
@@ -41,6 +50,11 @@ export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions
     timeWindow: wrongLinkLimit.timeWindowMs,
     keyGenerator: (request) => limitKey(NO_ORGANIZATION, addressBucket('enroll-link', request)),
   });
+
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
+    // Public and the same for everyone: the one answer that may be cached.
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(FAVICON),
+  );
 
   app.get(
     '/enroll/:secret',
