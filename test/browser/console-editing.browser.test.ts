@@ -305,6 +305,62 @@ if (skipReason) {
       }
     });
 
+    test('the newcomer’s nits: bulk tokens named by their user, “Send the email” when none was sent, plurals, the email box, revoked keys, the filters’ line', async () => {
+      const bulk = await call(ctx.app, a.adminKey, { method: 'POST', url: `${tokensPath(a.org.id, 'windows')}/bulk`, payload: { userEmails: ['bulk.one@example.com'], sendEmail: false } });
+      assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+      const revoked = await call(ctx.app, a.adminKey, { method: 'POST', url: `/v1/organizations/${a.org.id}/api-keys`, payload: { name: 'old script', role: 'viewer', expiresAt: '2099-01-31T12:00:00.000Z' } });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      await call(ctx.app, a.adminKey, { method: 'DELETE', url: `/v1/organizations/${a.org.id}/api-keys/${revoked.body.data.id}` });
+      const { page, context, problems } = await newPage();
+      try {
+        await signIn(page, a.adminKey);
+        const row = page.getByRole('row').filter({ hasText: 'bulk.one@example.com' });
+        await row.waitFor();
+        assert.match(await row.locator('td').first().innerText(), /^Token for bulk\.one@example\.com$/);
+        assert.equal(await page.getByText('(no name)').count(), 0);
+
+        // At 1440 px the checkbox sits on its label's line, level with the other filters.
+        const box = (await page.getByLabel('Show revoked tokens').boundingBox())!;
+        const label = (await page.locator('label', { hasText: 'Show revoked tokens' }).boundingBox())!;
+        const select = (await page.getByLabel('Per page').boundingBox())!;
+        assert.ok(Math.abs(box.y + box.height / 2 - (label.y + label.height / 2)) <= 2, `box ${JSON.stringify(box)} and label ${JSON.stringify(label)} share a line`);
+        assert.ok(label.x > box.x, 'the label is beside the box, not under it');
+        assert.ok(Math.abs(box.y + box.height / 2 - (select.y + select.height / 2)) <= 4, `box ${JSON.stringify(box)} level with the selects ${JSON.stringify(select)}`);
+        await shot(page, 'filters-1440');
+
+        // A token made without an email: its first, not “again”.
+        await page.goto(`${base}/console/tokens/windows/${tokenId}`);
+        await page.getByText('No email was sent for this token.').waitFor();
+        await page.getByRole('button', { name: 'Send the email', exact: true }).waitFor();
+        assert.equal(await page.getByRole('button', { name: 'Send the email again' }).count(), 0);
+
+        // One token and a bulk start with the same email choice; “1 day”, “2 days”.
+        await page.goto(`${base}/console/tokens/windows/new`);
+        assert.equal(await page.getByLabel('Email the link and the code to the user').isChecked(), true);
+        const unit = page.getByLabel('Unit');
+        assert.equal(await unit.locator('option:checked').innerText(), 'day');
+        await page.getByLabel('Valid for').fill('2');
+        assert.equal(await unit.locator('option:checked').innerText(), 'days');
+        await page.goto(`${base}/console/tokens/windows/bulk`);
+        assert.equal(await page.getByLabel('Email the link and the code to the user').isChecked(), true);
+        await page.getByLabel('Emails').fill('only.one@example.com');
+        await page.getByRole('button', { name: 'Create 1 token', exact: true }).waitFor();
+
+        // A revoked key: the state says so, the Expires column keeps its date.
+        await page.goto(`${base}/console/api-keys`);
+        const keyRow = page.getByRole('row').filter({ hasText: 'old script' });
+        await keyRow.waitFor();
+        assert.equal(await keyRow.locator('td[data-label="State"]').innerText(), 'Revoked');
+        const expires = await keyRow.locator('td[data-label="Expires"]').innerText();
+        assert.doesNotMatch(expires, /Revoked/);
+        assert.match(expires, /2099/);
+        await assertUsable(page, 'api keys with a revoked one');
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('a viewer sees no edit control on the token, the policies and the users, and an edit URL is refused', async () => {
       const { page, context, problems } = await newPage();
       try {
