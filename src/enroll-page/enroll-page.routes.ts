@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { NO_ORGANIZATION } from '../limits/counter-store.ts';
-import { PACKAGE_ROOT } from '../package-root.ts';
 import { addressBucket, limitKey } from '../limits/rate-limit-store.ts';
 import type { EnrollPageService } from './enroll-page.service.ts';
 import { renderEnrollPage, type EnrollPageInput } from './enroll-page.view.ts';
+import { FAVICON_ICO } from './favicon.ts';
 
 export interface EnrollPageRoutesOptions {
   pages: EnrollPageService;
@@ -35,12 +33,6 @@ function sendPage(reply: FastifyReply, input: EnrollPageInput): FastifyReply {
     .send(renderEnrollPage(input));
 }
 
-/**
- * Openroll's icon (the console's, as a 16/32/48 px ICO): browsers ask every site for
- * /favicon.ico, and the enrollment page is the one an employee opens first.
- */
-const FAVICON = readFileSync(path.join(PACKAGE_ROOT, 'src/enroll-page/favicon.ico'));
-
 /** The page behind every enrollment link: public, found by the link's secret alone. */
 export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions> = async (app, { pages, wrongLinkLimit }) => {
   // Counts only failed lookups, so guessing links is slow while real users are never limited.
@@ -51,9 +43,10 @@ export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions
     keyGenerator: (request) => limitKey(NO_ORGANIZATION, addressBucket('enroll-link', request)),
   });
 
+  // Browsers ask every site for /favicon.ico, and this page is the one an employee opens first.
   app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
     // Public and the same for everyone: the one answer that may be cached.
-    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(FAVICON),
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(FAVICON_ICO),
   );
 
   app.get(
