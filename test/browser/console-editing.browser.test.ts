@@ -186,6 +186,31 @@ if (skipReason) {
       }
     });
 
+    test('an Apple token: its assignments are admPolicyAssignments, its VPP location may be cleared', async () => {
+      const made = await createToken(ctx, a.adminKey, a.org.id, 'apple', { mdmUserId: userId, sendEmail: false, displayName: 'Shared iPad', admPolicyAssignments: [{ admPolicyId: applePolicy.id, priority: 2 }] });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const { page, context, problems } = await newPage();
+      try {
+        await signIn(page, a.adminKey);
+        await page.goto(`${base}/console/tokens/apple/${made.body.data.id}/edit`);
+        await page.getByLabel('Policy 1', { exact: true }).waitFor();
+        await page.getByLabel('Display name').fill('Shared iPad 2');
+        await page.getByLabel('Priority').fill('9');
+        await page.getByRole('button', { name: 'Save the changes' }).click();
+        await page.getByText('The changes were saved.').waitFor();
+        const tok = await get(`${tokensPath(a.org.id, 'apple')}/${made.body.data.id}`);
+        assert.equal(tok.displayName, 'Shared iPad 2');
+        assert.deepEqual(
+          tok.admPolicyAssignments.map((x: { admPolicyId: string; priority: number }) => [x.admPolicyId, x.priority]),
+          [[applePolicy.id, 9]],
+        );
+        assert.equal(tok.admVppLocation, null);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('a Windows policy: OMA-URI rows added, changed and removed; a value that misfits its format is shown in its cell', async () => {
       const { page, context, problems } = await newPage();
       try {
