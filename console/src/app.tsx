@@ -4,12 +4,15 @@ import { loadSession, signOut, whenSignedOut, type Session } from './api.ts';
 import { currentLang, LANGUAGES, setLang, t, type Lang } from './i18n.ts';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
+import { PolicyEditPage } from './pages/policy-edit-page.tsx';
 import { SegmentsPage } from './pages/segments-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { TokenBulkPage } from './pages/token-bulk-page.tsx';
 import { TokenCreatePage } from './pages/token-create-page.tsx';
+import { TokenEditPage } from './pages/token-edit-page.tsx';
 import { TokenPage } from './pages/token-page.tsx';
 import { TokensPage } from './pages/tokens-page.tsx';
+import { UserEditPage } from './pages/user-edit-page.tsx';
 import { UsersPage } from './pages/users-page.tsx';
 import { VppLocationsPage } from './pages/vpp-locations-page.tsx';
 import { isPlatform } from './platform.ts';
@@ -51,7 +54,10 @@ function LanguagePicker({ onChange }: { onChange: (lang: Lang) => void }) {
 
 function Routes({ path }: { path: string }) {
   const parts = path.split('/').filter(Boolean);
-  const [section, a, b] = parts;
+  const [section, a, b, c] = parts;
+  if (section === 'tokens' && isPlatform(a) && b && c === 'edit') return <TokenEditPage platform={a} id={b} />;
+  if (section === 'policies' && isPlatform(a) && b && !c) return <PolicyEditPage platform={a} id={b} />;
+  if (section === 'users' && a && !b) return <UserEditPage id={a} />;
   if (section === 'tokens' && isPlatform(a)) {
     if (b === 'new') return <TokenCreatePage platform={a} />;
     if (b === 'bulk') return <TokenBulkPage platform={a} />;

@@ -36,6 +36,19 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
   });
 }
 
+/** A plural message's base name: `unit.days` for the keys `unit.days.one` and `unit.days.other`. */
+export type PluralKey = MessageKey extends infer K ? (K extends `${infer Base}.other` ? Base : never) : never;
+
+/**
+ * The form of a plural message that fits `n` in the current language (“1 day”, “2 days”), chosen
+ * by Intl.PluralRules; a language without the exact form falls back to `.other`. `{n}` is filled in.
+ */
+export function tn(base: PluralKey, n: number, vars: Record<string, string | number> = {}): string {
+  const exact = `${base}.${new Intl.PluralRules(lang).select(n)}`;
+  const key = (exact in CATALOGUE[lang] ? exact : `${base}.other`) as MessageKey;
+  return t(key, { n, ...vars });
+}
+
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /** A date in the browser's own locale and time zone; the exact ISO time in a tooltip. */

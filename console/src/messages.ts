@@ -2,7 +2,10 @@
  * Every word of the console, in English and Spanish. `{name}` is filled in by t(). Adding a key
  * to `en` makes the compiler ask for it in `es`.
  */
+import { editingEn, editingEs } from './messages-editing.ts';
+
 export const en = {
+  ...editingEn,
   'common.loading': 'Loading…',
   'common.working': 'Working…',
   'common.cancel': 'Cancel',
@@ -130,7 +133,6 @@ export const en = {
   'email.sent': 'Sent',
   'email.failed': 'Failed',
   'email.cancelled': 'Cancelled',
-  'email.attempts': '{n} attempt(s)',
   'email.none': 'No email was sent for this token.',
 
   'event.created': 'Created',
@@ -174,9 +176,6 @@ export const en = {
   'create.emailTextHint': 'Optional; shown above the instructions.',
   'create.submit': 'Create the token',
 
-  'unit.minutes': 'minutes',
-  'unit.hours': 'hours',
-  'unit.days': 'days',
 
   'lang.en': 'English',
   'lang.es': 'Spanish',
@@ -188,10 +187,7 @@ export const en = {
   'bulk.titleWindows': 'Windows tokens for many people',
   'bulk.titleApple': 'Apple tokens for many people',
   'bulk.emails': 'Emails',
-  'bulk.emailsHint': 'One per line, or paste a CSV with an “email” column. {n} found.',
   'bulk.file': 'Or read a CSV file',
-  'bulk.fileRead': '{name}: {n} emails read.',
-  'bulk.submit': 'Create {n} tokens',
   'bulk.results': 'Results',
   'bulk.progress': '{done} of {total} done',
   'bulk.summary': '{ok} created, {failed} failed.',
@@ -273,6 +269,7 @@ export const en = {
 export type MessageKey = keyof typeof en;
 
 export const es: Record<MessageKey, string> = {
+  ...editingEs,
   'common.loading': 'Cargando…',
   'common.working': 'Procesando…',
   'common.cancel': 'Cancelar',
@@ -400,7 +397,6 @@ export const es: Record<MessageKey, string> = {
   'email.sent': 'Enviado',
   'email.failed': 'Fallido',
   'email.cancelled': 'Cancelado',
-  'email.attempts': '{n} intento(s)',
   'email.none': 'No se envió ningún correo para este token.',
 
   'event.created': 'Creado',
@@ -444,9 +440,6 @@ export const es: Record<MessageKey, string> = {
   'create.emailTextHint': 'Opcional; aparece antes de las instrucciones.',
   'create.submit': 'Crear el token',
 
-  'unit.minutes': 'minutos',
-  'unit.hours': 'horas',
-  'unit.days': 'días',
 
   'lang.en': 'Inglés',
   'lang.es': 'Español',
@@ -458,10 +451,7 @@ export const es: Record<MessageKey, string> = {
   'bulk.titleWindows': 'Tokens de Windows para muchas personas',
   'bulk.titleApple': 'Tokens de Apple para muchas personas',
   'bulk.emails': 'Correos',
-  'bulk.emailsHint': 'Uno por línea, o pega un CSV con una columna «email». {n} encontrados.',
   'bulk.file': 'O lee un archivo CSV',
-  'bulk.fileRead': '{name}: {n} correos leídos.',
-  'bulk.submit': 'Crear {n} tokens',
   'bulk.results': 'Resultados',
   'bulk.progress': '{done} de {total} hechos',
   'bulk.summary': '{ok} creados, {failed} fallidos.',

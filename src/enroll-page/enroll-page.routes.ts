@@ -5,6 +5,7 @@ import { NO_ORGANIZATION } from '../limits/counter-store.ts';
 import { addressBucket, limitKey } from '../limits/rate-limit-store.ts';
 import type { EnrollPageService } from './enroll-page.service.ts';
 import { renderEnrollPage, type EnrollPageInput } from './enroll-page.view.ts';
+import { FAVICON_ICO } from './favicon.ts';
 
 export interface EnrollPageRoutesOptions {
   pages: EnrollPageService;
@@ -41,6 +42,12 @@ export const enrollPageRoutes: FastifyPluginAsyncTypebox<EnrollPageRoutesOptions
     timeWindow: wrongLinkLimit.timeWindowMs,
     keyGenerator: (request) => limitKey(NO_ORGANIZATION, addressBucket('enroll-link', request)),
   });
+
+  // Browsers ask every site for /favicon.ico, and this page is the one an employee opens first.
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
+    // Public and the same for everyone: the one answer that may be cached.
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(FAVICON_ICO),
+  );
 
   app.get(
     '/enroll/:secret',

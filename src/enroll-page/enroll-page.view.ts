@@ -65,14 +65,14 @@ function renderPending(input: Extract<EnrollPageInput, { kind: 'pending' }>): st
     `<section class="code" aria-labelledby="code-label">`,
     `<p id="code-label" class="code-label">${e(t.codeLabel)}</p>`,
     `<p class="code-value">${e(input.code)}</p>`,
-    `<p class="hint">${e(t.codeHint)}</p>`,
+    `<p class="hint">${e(t.codeHint[input.platform])}</p>`,
     input.windowsUsername === undefined ? '' : `<p class="hint password-hint">${e(WINDOWS_PASSWORD_HINT[input.language](input.windowsUsername))}</p>`,
     `</section>`,
     `<p class="expiry">${e(t.expires(formatExpiry(input.expireAt, input.language)))}</p>`,
     input.appleProfileUrl === undefined ? `<p><a class="button" href="${e(safeHref(input.link))}">${e(t.startButton)}</a></p>` : appleProfile(input),
     `<h2>${e(t.stepsHeading)}</h2>`,
     `<ol>\n${steps}\n</ol>`,
-    `<p class="hint">${e(t.singleUse)}</p>`,
+    `<p class="hint">${e(t.singleUse[input.platform])}</p>`,
   ]);
 }
 

@@ -47,7 +47,7 @@ function renderText(input: EnrollmentEmailInput, t: Messages, expiry: string): s
     `${t.linkIntro}\n${input.link}`,
     `${t.codeLabel}${t.colon}${input.code}\n${t.expires(expiry)}`,
     `${t.stepsHeading}${t.colon.trimEnd()}\n${t.steps[input.platform].map((step, i) => `${i + 1}. ${step}`).join('\n')}`,
-    t.singleUse,
+    t.singleUse[input.platform],
     `-- \n${t.sentTo(input.recipient, input.organizationName)}`,
   ];
   return `${paragraphs.filter((p) => p !== undefined).join('\n\n')}\n`;
@@ -96,7 +96,7 @@ function renderHtml(input: EnrollmentEmailInput, t: Messages, expiry: string): s
     `<p style="${S.p}">${e(t.expires(expiry))}</p>`,
     `<h2 style="${S.h2}">${e(t.stepsHeading)}</h2>`,
     `<ol style="${S.ol}">\n${steps}\n</ol>`,
-    `<p style="${S.p}">${e(t.singleUse)}</p>`,
+    `<p style="${S.p}">${e(t.singleUse[input.platform])}</p>`,
   ];
   return `<!doctype html>
 <html lang="${e(t.htmlLang)}">

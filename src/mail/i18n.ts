@@ -26,11 +26,13 @@ export interface Messages {
   linkIntro: string;
   startButton: string;
   codeLabel: string;
-  codeHint: string;
+  /** Per platform: Windows asks for the code; an Apple profile install never does. */
+  codeHint: Record<Platform, string>;
   expires: (formattedDate: string) => string;
   stepsHeading: string;
   steps: Record<Platform, readonly string[]>;
-  singleUse: string;
+  /** Per platform: an Apple profile downloads again until a device has enrolled with it. */
+  singleUse: Record<Platform, string>;
   sentTo: (recipient: string, organizationName: string) => string;
   expired: string;
   used: string;
@@ -52,7 +54,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: 'Open this link on the device you want to enroll:',
     startButton: 'Start enrollment',
     codeLabel: 'Enrollment code',
-    codeHint: 'Keep this code at hand: you may be asked for it during enrollment.',
+    codeHint: {
+      windows: 'Keep this code at hand: you may be asked for it during enrollment.',
+      apple: 'No need to type it: installing the profile is enough.',
+    },
     expires: (date) => `This link expires on ${date}.`,
     stepsHeading: 'How to enroll',
     steps: {
@@ -66,10 +71,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'On the iPhone, iPad or Mac you want to enroll, open the enrollment link in Safari.',
         'Allow the enrollment profile to be downloaded.',
         'Install it: on iPhone and iPad, in Settings > General > VPN & Device Management; on a Mac, in System Settings > Privacy & Security > Profiles.',
-        'If asked, enter the enrollment code.',
+        'Once the profile is installed, the device is enrolled: your work apps and settings arrive on their own.',
       ],
     },
-    singleUse: 'This link can only be used once. If it has expired, ask your IT administrator for a new one.',
+    singleUse: {
+      windows: 'This link can only be used once. If it has expired, ask your IT administrator for a new one.',
+      apple: 'You can download the profile again from this link until a device has enrolled with it. If the link has expired, ask your IT administrator for a new one.',
+    },
     sentTo: (recipient, org) =>
       `This email was sent to ${recipient} on behalf of ${org}. If you weren’t expecting it, check with your IT administrator before opening the link.`,
     expired: 'This enrollment link has expired',
@@ -89,7 +97,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: 'Abre este enlace en el dispositivo que quieras inscribir:',
     startButton: 'Iniciar la inscripción',
     codeLabel: 'Código de inscripción',
-    codeHint: 'Tenlo a mano: es posible que te lo pidan durante la inscripción.',
+    codeHint: {
+      windows: 'Tenlo a mano: es posible que te lo pidan durante la inscripción.',
+      apple: 'No hace falta escribirlo: basta con instalar el perfil.',
+    },
     expires: (date) => `Este enlace caduca el ${date}.`,
     stepsHeading: 'Cómo inscribir tu dispositivo',
     steps: {
@@ -103,10 +114,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'En el iPhone, iPad o Mac que quieras inscribir, abre el enlace de inscripción en Safari.',
         'Permite la descarga del perfil de inscripción.',
         'Instálalo: en el iPhone y el iPad, en Ajustes > General > VPN y gestión de dispositivos; en el Mac, en Ajustes del Sistema > Privacidad y seguridad > Perfiles.',
-        'Si te lo piden, introduce el código de inscripción.',
+        'Cuando el perfil esté instalado, el dispositivo quedará inscrito: tus aplicaciones y tu configuración de trabajo llegarán solas.',
       ],
     },
-    singleUse: 'Este enlace solo se puede usar una vez. Si ha caducado, pide uno nuevo a tu administrador de TI.',
+    singleUse: {
+      windows: 'Este enlace solo se puede usar una vez. Si ha caducado, pide uno nuevo a tu administrador de TI.',
+      apple: 'Puedes volver a descargar el perfil desde este enlace hasta que un dispositivo se inscriba con él. Si ha caducado, pide uno nuevo a tu administrador de TI.',
+    },
     sentTo: (recipient, org) =>
       `Este correo se ha enviado a ${recipient} en nombre de ${org}. Si no lo esperabas, consulta con tu administrador de TI antes de abrir el enlace.`,
     expired: 'Este enlace de inscripción ha caducado',
@@ -128,7 +142,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: `Ouvrez ce lien sur l’appareil à inscrire${NBSP}:`,
     startButton: 'Commencer l’inscription',
     codeLabel: 'Code d’inscription',
-    codeHint: `Gardez-le à portée de main${NBSP}: il pourra vous être demandé pendant l’inscription.`,
+    codeHint: {
+      windows: `Gardez-le à portée de main${NBSP}: il pourra vous être demandé pendant l’inscription.`,
+      apple: `Inutile de le saisir${NBSP}: il suffit d’installer le profil.`,
+    },
     expires: (date) => `Ce lien expire le ${date}.`,
     stepsHeading: 'Comment inscrire votre appareil',
     steps: {
@@ -142,10 +159,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'Sur l’iPhone, l’iPad ou le Mac à inscrire, ouvrez le lien d’inscription dans Safari.',
         'Autorisez le téléchargement du profil d’inscription.',
         `Installez-le${NBSP}: sur iPhone et iPad, dans Réglages > Général > VPN et gestion de l’appareil${NBSP}; sur Mac, dans Réglages Système > Confidentialité et sécurité > Profils.`,
-        'Si le code d’inscription vous est demandé, saisissez-le.',
+        `Une fois le profil installé, l’appareil est inscrit${NBSP}: vos applications et réglages professionnels arrivent d’eux-mêmes.`,
       ],
     },
-    singleUse: 'Ce lien ne peut être utilisé qu’une seule fois. S’il a expiré, demandez-en un nouveau à votre administrateur informatique.',
+    singleUse: {
+      windows: 'Ce lien ne peut être utilisé qu’une seule fois. S’il a expiré, demandez-en un nouveau à votre administrateur informatique.',
+      apple: 'Vous pouvez retélécharger le profil depuis ce lien tant qu’aucun appareil ne s’est inscrit avec. S’il a expiré, demandez-en un nouveau à votre administrateur informatique.',
+    },
     sentTo: (recipient, org) =>
       `Cet e-mail a été envoyé à ${recipient} par ${org}. Si vous ne l’attendiez pas, contactez votre administrateur informatique avant d’ouvrir le lien.`,
     expired: 'Ce lien d’inscription a expiré',
@@ -165,7 +185,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: 'Öffnen Sie diesen Link auf dem Gerät, das Sie registrieren möchten:',
     startButton: 'Registrierung starten',
     codeLabel: 'Registrierungscode',
-    codeHint: 'Halten Sie den Code bereit: Er kann während der Registrierung abgefragt werden.',
+    codeHint: {
+      windows: 'Halten Sie den Code bereit: Er kann während der Registrierung abgefragt werden.',
+      apple: 'Sie müssen ihn nicht eingeben: Es genügt, das Profil zu installieren.',
+    },
     expires: (date) => `Dieser Link läuft am ${date} ab.`,
     stepsHeading: 'So registrieren Sie Ihr Gerät',
     steps: {
@@ -179,10 +202,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'Öffnen Sie auf dem Gerät (iPhone, iPad oder Mac), das Sie registrieren möchten, den Registrierungslink in Safari.',
         'Erlauben Sie das Laden des Registrierungsprofils.',
         'Installieren Sie es: auf iPhone und iPad unter Einstellungen > Allgemein > VPN und Geräteverwaltung, auf dem Mac unter Systemeinstellungen > Datenschutz & Sicherheit > Profile.',
-        'Geben Sie den Registrierungscode ein, falls Sie danach gefragt werden.',
+        'Sobald das Profil installiert ist, ist das Gerät registriert: Ihre Arbeits-Apps und Einstellungen kommen von selbst.',
       ],
     },
-    singleUse: 'Der Link kann nur einmal verwendet werden. Falls er abgelaufen ist, bitten Sie Ihre IT-Administration um einen neuen.',
+    singleUse: {
+      windows: 'Der Link kann nur einmal verwendet werden. Falls er abgelaufen ist, bitten Sie Ihre IT-Administration um einen neuen.',
+      apple: 'Sie können das Profil über diesen Link erneut herunterladen, bis sich ein Gerät damit registriert hat. Falls er abgelaufen ist, bitten Sie Ihre IT-Administration um einen neuen.',
+    },
     sentTo: (recipient, org) =>
       `Diese E-Mail wurde im Auftrag von ${org} an ${recipient} gesendet. Falls Sie sie nicht erwartet haben, wenden Sie sich an Ihre IT-Administration, bevor Sie den Link öffnen.`,
     expired: 'Dieser Registrierungslink ist abgelaufen',
@@ -202,7 +228,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: 'Apri questo link sul dispositivo che vuoi registrare:',
     startButton: 'Avvia la registrazione',
     codeLabel: 'Codice di registrazione',
-    codeHint: 'Tienilo a portata di mano: potrebbe esserti richiesto durante la registrazione.',
+    codeHint: {
+      windows: 'Tienilo a portata di mano: potrebbe esserti richiesto durante la registrazione.',
+      apple: 'Non serve digitarlo: basta installare il profilo.',
+    },
     expires: (date) => `Questo link scade il ${date}.`,
     stepsHeading: 'Come registrare il dispositivo',
     steps: {
@@ -216,10 +245,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'Sull’iPhone, iPad o Mac che vuoi registrare, apri il link di registrazione in Safari.',
         'Consenti il download del profilo di registrazione.',
         'Installalo: su iPhone e iPad in Impostazioni > Generali > VPN e gestione dispositivi; sul Mac in Impostazioni di Sistema > Privacy e sicurezza > Profili.',
-        'Se richiesto, inserisci il codice di registrazione.',
+        'Una volta installato il profilo, il dispositivo è registrato: le app e le impostazioni di lavoro arrivano da sole.',
       ],
     },
-    singleUse: 'Il link può essere usato una sola volta. Se è scaduto, chiedine uno nuovo al tuo amministratore IT.',
+    singleUse: {
+      windows: 'Il link può essere usato una sola volta. Se è scaduto, chiedine uno nuovo al tuo amministratore IT.',
+      apple: 'Puoi scaricare di nuovo il profilo da questo link finché un dispositivo non si è registrato con esso. Se è scaduto, chiedine uno nuovo al tuo amministratore IT.',
+    },
     sentTo: (recipient, org) =>
       `Questa email è stata inviata a ${recipient} per conto di ${org}. Se non te l’aspettavi, contatta il tuo amministratore IT prima di aprire il link.`,
     expired: 'Questo link di registrazione è scaduto',
@@ -241,7 +273,10 @@ export const MESSAGES: Record<Lang, Messages> = {
     linkIntro: 'Abra esta ligação no dispositivo que pretende inscrever:',
     startButton: 'Iniciar a inscrição',
     codeLabel: 'Código de inscrição',
-    codeHint: 'Tenha-o à mão: poderá ser-lhe pedido durante a inscrição.',
+    codeHint: {
+      windows: 'Tenha-o à mão: poderá ser-lhe pedido durante a inscrição.',
+      apple: 'Não precisa de o introduzir: basta instalar o perfil.',
+    },
     expires: (date) => `Esta ligação expira a ${date}.`,
     stepsHeading: 'Como inscrever o seu dispositivo',
     steps: {
@@ -255,10 +290,13 @@ export const MESSAGES: Record<Lang, Messages> = {
         'No iPhone, iPad ou Mac que pretende inscrever, abra a ligação de inscrição no Safari.',
         'Permita a transferência do perfil de inscrição.',
         'Instale-o: no iPhone e no iPad, em Definições > Geral > VPN e gestão de dispositivos; no Mac, em Definições do Sistema > Privacidade e segurança > Perfis.',
-        'Se lhe for pedido, introduza o código de inscrição.',
+        'Depois de instalado o perfil, o dispositivo fica inscrito: as suas aplicações e definições de trabalho chegam automaticamente.',
       ],
     },
-    singleUse: 'Esta ligação só pode ser utilizada uma vez. Se tiver expirado, peça uma nova ao seu administrador de TI.',
+    singleUse: {
+      windows: 'Esta ligação só pode ser utilizada uma vez. Se tiver expirado, peça uma nova ao seu administrador de TI.',
+      apple: 'Pode transferir novamente o perfil a partir desta ligação até que um dispositivo se inscreva com ele. Se tiver expirado, peça uma nova ao seu administrador de TI.',
+    },
     sentTo: (recipient, org) =>
       `Este e-mail foi enviado para ${recipient} em nome de ${org}. Se não estava à espera dele, contacte o seu administrador de TI antes de abrir a ligação.`,
     expired: 'Esta ligação de inscrição expirou',

@@ -157,10 +157,9 @@ if (!existsSync(CHROMIUM)) {
       if (msg.type() !== 'error') return;
       const at = msg.location().url;
       const failedLoad = (status: number) => msg.text() === `Failed to load resource: the server responded with a status of ${status} (${STATUS_TEXT[status]})`;
-      // Chromium logs the page's own 4xx as a failed load (its status is asserted below), and
-      // asks the server for /favicon.ico once per browser: the page has no icon, on purpose.
+      // Chromium logs the page's own 4xx as a failed load (its status is asserted below). Its
+      // request for /favicon.ico is not exempt: the server serves the icon.
       if (at === url && failedLoad(expectedStatus)) return;
-      if (at === `${origin}/favicon.ico` && failedLoad(404)) return;
       problems.push(`console error: ${msg.text()} (${at})`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

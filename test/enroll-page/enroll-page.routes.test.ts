@@ -24,6 +24,22 @@ async function newToken(language: string, platform: 'windows' | 'apple' = 'windo
 const page = (path: string, remoteAddress = '127.0.0.1') => ctx.app.inject({ method: 'GET', url: path, remoteAddress });
 
 describe('the page behind an enrollment link', () => {
+  test('/favicon.ico is the icon, an ICO whose images are PNGs, that anyone may cache', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/favicon.ico' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'image/x-icon');
+    assert.equal(res.headers['cache-control'], 'public, max-age=86400');
+    const ico = res.rawPayload;
+    // ICONDIR: reserved 0, type 1 (icon), then the count of images; each entry points at a PNG.
+    assert.deepEqual([ico.readUInt16LE(0), ico.readUInt16LE(2)], [0, 1]);
+    const count = ico.readUInt16LE(4);
+    assert.ok(count >= 1);
+    for (let i = 0; i < count; i++) {
+      const offset = ico.readUInt32LE(6 + 16 * i + 12);
+      assert.equal(ico.subarray(offset, offset + 8).toString('hex'), '89504e470d0a1a0a', `image ${i} is a PNG`);
+    }
+  });
+
   test('a PENDING token: the steps and the code, in its language, never cached', async () => {
     for (const language of ['en', 'es', 'fr', 'de', 'it', 'pt'] as const) {
       const { token, path } = await newToken(language, language === 'fr' ? 'apple' : 'windows');

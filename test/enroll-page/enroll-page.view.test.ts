@@ -52,7 +52,7 @@ describe('enroll page: pending', () => {
         const html = renderEnrollPage(pending({ language, platform }));
         assertWellFormedPage(html, t.htmlLang);
         assert.ok(html.includes(`<title>${escapeHtml(t.title)}</title>`));
-        for (const value of ['Acme Corp', 'Jane’s iPhone', 'ACDE7FGH3K', expectedExpiry(language), t.title, t.codeLabel, t.startButton, t.singleUse]) {
+        for (const value of ['Acme Corp', 'Jane’s iPhone', 'ACDE7FGH3K', expectedExpiry(language), t.title, t.codeLabel, t.startButton, t.singleUse[platform], t.codeHint[platform]]) {
           assert.ok(html.includes(escapeHtml(value)), `page lacks ${value}`);
         }
         assert.ok(html.includes('href="https://mdm.acme.example/enroll/s3cr3t/profile"'));
@@ -62,6 +62,19 @@ describe('enroll page: pending', () => {
       });
     }
   }
+
+  test('the Apple page asks for no code and does not call the link single-use, in every language', () => {
+    for (const language of LANGUAGES) {
+      const t = MESSAGES[language];
+      const html = renderEnrollPage(pending({ language, platform: 'apple' }));
+      // A profile install never asks for the code, and the profile downloads again until a device enrolls.
+      for (const windowsOnly of [t.codeHint.windows, t.singleUse.windows, t.steps.windows[2]!]) assert.ok(!html.includes(escapeHtml(windowsOnly)), `${language}: ${windowsOnly}`);
+      for (const said of [t.codeHint.apple, t.singleUse.apple]) assert.ok(html.includes(escapeHtml(said)), `${language}: lacks ${said}`);
+    }
+    const en = renderEnrollPage(pending({ language: 'en', platform: 'apple' }));
+    assert.doesNotMatch(en, /enter the enrollment code|only be used once/i);
+    assert.match(en, /download the profile again/i);
+  });
 
   test('an empty display name leaves no label', () => {
     for (const language of LANGUAGES) {

@@ -63,7 +63,7 @@ describe('enrollment email: every language and platform', () => {
         const other = platform === 'windows' ? 'apple' : 'windows';
         assert.ok(!text.includes(t.steps[other][0] ?? ''), 'the other platform’s steps leaked in');
 
-        for (const line of [t.greeting, t.singleUse, t.codeLabel, t.stepsHeading, t.expires(expiry)]) {
+        for (const line of [t.greeting, t.singleUse[platform], t.codeLabel, t.stepsHeading, t.expires(expiry)]) {
           assert.ok(text.includes(line), `text lacks ${line}`);
           assert.ok(html.includes(escapeHtml(line)), `html lacks ${line}`);
         }
@@ -190,8 +190,8 @@ describe('translations', () => {
   test('no string is empty or untrimmed, and templates use their arguments', () => {
     for (const language of LANGUAGES) {
       const t = MESSAGES[language];
-      const strings = [t.htmlLang, t.title, t.greeting, t.displayNameLabel, t.linkIntro, t.startButton, t.codeLabel, t.codeHint,
-        t.stepsHeading, t.singleUse, t.expired, t.used, t.revoked, t.askNewLink];
+      const strings = [t.htmlLang, t.title, t.greeting, t.displayNameLabel, t.linkIntro, t.startButton, t.codeLabel, ...Object.values(t.codeHint),
+        t.stepsHeading, ...Object.values(t.singleUse), t.expired, t.used, t.revoked, t.askNewLink];
       for (const s of strings) {
         assert.ok(s.length > 0 && s === s.trim(), `${language}: bad string ${JSON.stringify(s)}`);
       }
@@ -216,8 +216,13 @@ describe('translations', () => {
   });
 
   test('languages do not share page messages', () => {
-    for (const key of ['title', 'expired', 'used', 'revoked', 'askNewLink', 'singleUse'] as const) {
+    for (const key of ['title', 'expired', 'used', 'revoked', 'askNewLink'] as const) {
       assert.equal(new Set(LANGUAGES.map((l) => MESSAGES[l][key])).size, LANGUAGES.length, key);
+    }
+    for (const platform of PLATFORMS) {
+      for (const key of ['singleUse', 'codeHint'] as const) {
+        assert.equal(new Set(LANGUAGES.map((l) => MESSAGES[l][key][platform])).size, LANGUAGES.length, `${key}.${platform}`);
+      }
     }
   });
 });

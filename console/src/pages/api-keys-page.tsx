@@ -78,7 +78,9 @@ export function ApiKeysPage() {
         { label: t('keys.name'), render: (k) => (k.id === session.key.id ? `${k.name} (${t('keys.thisOne')})` : k.name) },
         { label: t('keys.prefix'), render: (k) => <code>{k.prefix}…</code> },
         { label: t('keys.role'), render: (k) => (k.role ? t(`role.${k.role}` as 'role.admin') : k.permissions.join(', ')) },
-        { label: t('keys.expires'), render: (k) => (k.revokedAt ? t('keys.revoked') : k.expiresAt ? <time dateTime={k.expiresAt}>{formatDate(k.expiresAt)}</time> : t('keys.never')) },
+        // A revoked key still has its own expiry: the state says revoked, the date stays a date.
+        { label: t('keys.state'), render: (k) => t(k.revokedAt ? 'keys.revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'keys.expired' : 'keys.active') },
+        { label: t('keys.expires'), render: (k) => (k.expiresAt ? <time dateTime={k.expiresAt}>{formatDate(k.expiresAt)}</time> : t('keys.never')) },
         { label: t('common.created'), render: (k) => <time dateTime={k.createdAt}>{formatDate(k.createdAt)}</time> },
       ]}
       createForm={(done) => <KeyForm done={done} onSecret={setSecret} />}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, unwrap, type Failure } from '../api.ts';
 import { formatDate, t } from '../i18n.ts';
 import { POLICIES, type Platform } from '../platform.ts';
+import { Link } from '../link.tsx';
 import { useSession } from '../session.ts';
 import { TextField } from '../ui.tsx';
 import { CreateForm, ResourcePage } from './resource-page.tsx';
@@ -43,7 +44,7 @@ export function PoliciesPage({ platform }: { platform: Platform }) {
       deps={[platform]}
       load={(page) => unwrap(api.GET(POLICIES[platform], { params: { path: { organizationId }, query: { page } } }))}
       columns={[
-        { label: t('policies.name'), render: (p) => p.name },
+        { label: t('policies.name'), render: (p) => <Link href={`/policies/${platform}/${p.id}`}>{p.name}</Link> },
         { label: t('policies.version'), render: (p) => p.version },
         { label: t('common.updated'), render: (p) => <time dateTime={p.updatedAt}>{formatDate(p.updatedAt)}</time> },
       ]}

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api, unwrap, type Failure } from '../api.ts';
 import { download, emailsFrom, toCsv } from '../csv.ts';
-import { t } from '../i18n.ts';
+import { t, tn } from '../i18n.ts';
 import { Link } from '../link.tsx';
 import { perm, TOKENS, type Platform } from '../platform.ts';
 import { useCan, useSession } from '../session.ts';
@@ -26,7 +26,7 @@ export function TokenBulkPage({ platform }: { platform: Platform }) {
   const can = useCan();
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState('');
-  const [options, setOptions] = useState({ ...DEFAULT_OPTIONS, sendEmail: false });
+  const [options, setOptions] = useState(DEFAULT_OPTIONS);
   const [failure, setFailure] = useState<Failure>();
   const [progress, setProgress] = useState<{ done: number; total: number }>();
   const [rows, setRows] = useState<Row[]>();
@@ -80,7 +80,7 @@ export function TokenBulkPage({ platform }: { platform: Platform }) {
           rows={6}
           value={text}
           placeholder={'ana@example.com\nluis@example.com'}
-          hint={t('bulk.emailsHint', { n: emails.length })}
+          hint={tn('bulk.emailsHint', emails.length)}
           error={failure?.fields.userEmails}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
         />
@@ -97,12 +97,12 @@ export function TokenBulkPage({ platform }: { platform: Platform }) {
               setText(await file.text());
             }}
           />
-          {fileName && <p class="hint">{t('bulk.fileRead', { name: fileName, n: emails.length })}</p>}
+          {fileName && <p class="hint">{tn('bulk.fileRead', emails.length, { name: fileName })}</p>}
         </div>
         <TokenOptionsFields platform={platform} value={options} onChange={setOptions} failure={failure} />
         <div class="actions">
           <button type="submit" disabled={running || emails.length === 0}>
-            {t('bulk.submit', { n: emails.length })}
+            {tn('bulk.submit', emails.length)}
           </button>
         </div>
       </form>

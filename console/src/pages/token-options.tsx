@@ -1,6 +1,10 @@
-/** The fields a single token and a bulk share: policies with priority, duration, language, email. */
+/**
+ * The fields a single token and a bulk share: policies with priority, duration, language, email.
+ * The part an existing token's update (PUT) may change too (name, policies, segment, VPP
+ * location, tags) is TokenTargetFields, which the edit page uses alone.
+ */
 import { api, unwrap, type Failure } from '../api.ts';
-import { t } from '../i18n.ts';
+import { t, tn } from '../i18n.ts';
 import { POLICIES, type Platform } from '../platform.ts';
 import { useSession } from '../session.ts';
 import { CheckboxField, SelectField, TextAreaField, TextField, useLoad } from '../ui.tsx';
@@ -9,15 +13,19 @@ export const TOKEN_LANGUAGES = ['en', 'es', 'fr', 'de', 'it', 'pt'] as const;
 const UNITS = { minutes: 60, hours: 3600, days: 86_400 } as const;
 type Unit = keyof typeof UNITS;
 
-export interface TokenOptions {
+/** What a create sets and an update (PUT) may change. */
+export interface TokenTarget {
   displayName: string;
   assignments: Array<{ policyId: string; priority: string }>;
-  durationValue: string;
-  durationUnit: Unit;
-  language: string;
   segmentId: string;
   vppLocationId: string;
   tags: string;
+}
+
+export interface TokenOptions extends TokenTarget {
+  durationValue: string;
+  durationUnit: Unit;
+  language: string;
   sendEmail: boolean;
   emailText: string;
 }
@@ -31,6 +39,7 @@ export const DEFAULT_OPTIONS: TokenOptions = {
   segmentId: '',
   vppLocationId: '',
   tags: '',
+  // The same for one token and for a bulk: the email is how the people get their link.
   sendEmail: true,
   emailText: '',
 };
@@ -38,17 +47,25 @@ export const DEFAULT_OPTIONS: TokenOptions = {
 const ASSIGNMENTS = { windows: 'winPolicyAssignments', apple: 'admPolicyAssignments' } as const;
 const POLICY_ID = { windows: 'winPolicyId', apple: 'admPolicyId' } as const;
 
+function tagList(tags: string): string[] {
+  return tags
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function assignmentsBody(platform: Platform, o: TokenTarget): Array<Record<string, unknown>> {
+  return o.assignments.map((a) => ({ [POLICY_ID[platform]]: a.policyId, priority: a.priority === '' ? Number.NaN : Number(a.priority) }));
+}
+
 /** The body fields of the options, as the create and bulk APIs name them per platform. */
 export function optionsBody(platform: Platform, o: TokenOptions): Record<string, unknown> {
   const body: Record<string, unknown> = {
     sendEmail: o.sendEmail,
     displayName: o.displayName,
     duration: Math.round(Number(o.durationValue) * UNITS[o.durationUnit]),
-    tags: o.tags
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    [ASSIGNMENTS[platform]]: o.assignments.map((a) => ({ [POLICY_ID[platform]]: a.policyId, priority: a.priority === '' ? Number.NaN : Number(a.priority) })),
+    tags: tagList(o.tags),
+    [ASSIGNMENTS[platform]]: assignmentsBody(platform, o),
   };
   if (o.sendEmail) body.emailText = o.emailText;
   if (o.language) body.language = o.language;
@@ -57,16 +74,84 @@ export function optionsBody(platform: Platform, o: TokenOptions): Record<string,
   return body;
 }
 
+/** The update (PUT) body: every field it may change, an empty choice clearing the reference. */
+export function updateBody(platform: Platform, o: TokenTarget): Record<string, unknown> {
+  return {
+    displayName: o.displayName,
+    tags: tagList(o.tags),
+    segmentId: o.segmentId ? Number(o.segmentId) : null,
+    [ASSIGNMENTS[platform]]: assignmentsBody(platform, o),
+    ...(platform === 'apple' ? { admVppLocationId: o.vppLocationId || null } : {}),
+  };
+}
+
 /** Body field names whose errors this form shows next to a field. */
-export function optionFieldNames(platform: Platform, o: TokenOptions): string[] {
+export function optionFieldNames(platform: Platform, o: TokenTarget): string[] {
+  return ['duration', 'language', 'sendEmail', 'emailText', ...targetFieldNames(platform, o)];
+}
+
+/** Body field names whose errors TokenTargetFields shows next to a field. */
+export function targetFieldNames(platform: Platform, o: TokenTarget): string[] {
   const a = ASSIGNMENTS[platform];
-  return ['displayName', 'duration', 'language', 'segmentId', 'admVppLocationId', 'tags', 'sendEmail', 'emailText', a, ...o.assignments.flatMap((_, i) => [`${a}.${i}`, `${a}.${i}.priority`, `${a}.${i}.${POLICY_ID[platform]}`])];
+  return ['displayName', 'segmentId', 'admVppLocationId', 'tags', a, ...o.assignments.flatMap((_, i) => [`${a}.${i}`, `${a}.${i}.priority`, `${a}.${i}.${POLICY_ID[platform]}`])];
 }
 
 export function TokenOptionsFields({ platform, value, onChange, failure }: { platform: Platform; value: TokenOptions; onChange: (o: TokenOptions) => void; failure?: Failure | undefined }) {
-  const organizationId = useSession().organization.id;
   const err = (name: string) => failure?.fields[name];
   const set = <K extends keyof TokenOptions>(key: K, v: TokenOptions[K]) => onChange({ ...value, [key]: v });
+  const input = (e: Event) => (e.target as HTMLInputElement).value;
+  const plural = unitPlural(value.durationValue);
+
+  return (
+    <>
+      <TokenTargetFields platform={platform} value={value} onChange={(target) => onChange({ ...value, ...target })} failure={failure} />
+      <div class="field-row">
+        <TextField
+          label={t('create.duration')}
+          name="durationValue"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          value={value.durationValue}
+          error={err('duration')}
+          hint={t('create.durationHint')}
+          onInput={(e) => set('durationValue', input(e))}
+        />
+        <SelectField
+          label={t('create.unit')}
+          name="durationUnit"
+          value={value.durationUnit}
+          options={(Object.keys(UNITS) as Unit[]).map((u) => ({ value: u, label: plural(u) }))}
+          onChange={(e) => set('durationUnit', (e.target as HTMLSelectElement).value as Unit)}
+        />
+      </div>
+      <SelectField
+        label={t('create.language')}
+        name="language"
+        value={value.language}
+        error={err('language')}
+        options={[{ value: '', label: t('create.languageDefault') }, ...TOKEN_LANGUAGES.map((l) => ({ value: l, label: t(`lang.${l}`) }))]}
+        onChange={(e) => set('language', (e.target as HTMLSelectElement).value)}
+      />
+      <CheckboxField label={t('create.sendEmail')} name="sendEmail" checked={value.sendEmail} error={err('sendEmail')} onChange={(e) => set('sendEmail', (e.target as HTMLInputElement).checked)} />
+      {value.sendEmail && (
+        <TextAreaField label={t('create.emailText')} name="emailText" rows={3} value={value.emailText} hint={t('create.emailTextHint')} error={err('emailText')} onInput={(e) => set('emailText', (e.target as HTMLTextAreaElement).value)} />
+      )}
+    </>
+  );
+}
+
+/** The unit's name in the number's plural form: “1 day”, “2 days” (Intl.PluralRules via tn). */
+function unitPlural(count: string): (u: Unit) => string {
+  const n = Number(count);
+  return (u) => tn(`unit.${u}`, Number.isFinite(n) ? n : 2);
+}
+
+/** Name, policies with priorities, segment, VPP location (Apple) and tags: a create's and an update's. */
+export function TokenTargetFields<T extends TokenTarget>({ platform, value, onChange, failure }: { platform: Platform; value: T; onChange: (o: T) => void; failure?: Failure | undefined }) {
+  const organizationId = useSession().organization.id;
+  const err = (name: string) => failure?.fields[name];
+  const set = <K extends keyof TokenTarget>(key: K, v: TokenTarget[K]) => onChange({ ...value, [key]: v });
   const policies = useLoad(() => unwrap(api.GET(POLICIES[platform], { params: { path: { organizationId }, query: { limit: 500, sort: 'name:asc' } } })), [platform]);
   const segments = useLoad(() => unwrap(api.GET('/v1/organizations/{organizationId}/segments', { params: { path: { organizationId }, query: { limit: 500 } } })), []);
   const vpp = useLoad(
@@ -122,34 +207,6 @@ export function TokenOptionsFields({ platform, value, onChange, failure }: { pla
         )}
         <p class="hint">{t('create.priorityHint')}</p>
       </fieldset>
-      <div class="field-row">
-        <TextField
-          label={t('create.duration')}
-          name="durationValue"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          value={value.durationValue}
-          error={err('duration')}
-          hint={t('create.durationHint')}
-          onInput={(e) => set('durationValue', input(e))}
-        />
-        <SelectField
-          label={t('create.unit')}
-          name="durationUnit"
-          value={value.durationUnit}
-          options={(Object.keys(UNITS) as Unit[]).map((u) => ({ value: u, label: t(`unit.${u}`) }))}
-          onChange={(e) => set('durationUnit', (e.target as HTMLSelectElement).value as Unit)}
-        />
-      </div>
-      <SelectField
-        label={t('create.language')}
-        name="language"
-        value={value.language}
-        error={err('language')}
-        options={[{ value: '', label: t('create.languageDefault') }, ...TOKEN_LANGUAGES.map((l) => ({ value: l, label: t(`lang.${l}`) }))]}
-        onChange={(e) => set('language', (e.target as HTMLSelectElement).value)}
-      />
       <SelectField
         label={t('create.segment')}
         name="segmentId"
@@ -169,10 +226,6 @@ export function TokenOptionsFields({ platform, value, onChange, failure }: { pla
         />
       )}
       <TextField label={t('create.tags')} name="tags" value={value.tags} hint={t('create.tagsHint')} error={err('tags')} onInput={(e) => set('tags', input(e))} />
-      <CheckboxField label={t('create.sendEmail')} name="sendEmail" checked={value.sendEmail} error={err('sendEmail')} onChange={(e) => set('sendEmail', (e.target as HTMLInputElement).checked)} />
-      {value.sendEmail && (
-        <TextAreaField label={t('create.emailText')} name="emailText" rows={3} value={value.emailText} hint={t('create.emailTextHint')} error={err('emailText')} onInput={(e) => set('emailText', (e.target as HTMLTextAreaElement).value)} />
-      )}
     </>
   );
 }

@@ -1,10 +1,13 @@
 /** One token: state, link, code and its QR code, the email's delivery, the audit trail, actions. */
 import { useState } from 'preact/hooks';
 import { api, unwrap, type Failure } from '../api.ts';
-import { formatDate, t, type MessageKey } from '../i18n.ts';
+import { formatDate, t, tn, type MessageKey } from '../i18n.ts';
 import { Link } from '../link.tsx';
 import { perm, TOKENS, tokenView, type Platform } from '../platform.ts';
+import { useLocation } from '../router.ts';
 import { useCan, useSession } from '../session.ts';
+import { useKeyNamer } from '../key-names.ts';
+import { tokenTitle } from '../token-title.ts';
 import { ConfirmButton, CopyButton, Empty, ErrorBanner, Loading, QrCode, StateBadge, useLoad } from '../ui.tsx';
 
 export function TokenPage({ platform, id }: { platform: Platform; id: string }) {
@@ -16,6 +19,8 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
   const token = useLoad(() => unwrap(api.GET(`${TOKENS[platform]}/{id}`, { params: { path } })), [platform, id]);
   const events = useLoad(() => unwrap(api.GET(`${TOKENS[platform]}/{id}/events`, { params: { path, query: { limit: 100 } } })), [platform, id]);
   const back = `/tokens/${platform}`;
+  const byKey = useKeyNamer();
+  const saved = useLocation().query.get('saved') === '1';
 
   if (token.loading && !token.data) return <Loading />;
   if (!token.data) {
@@ -44,15 +49,21 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
       </p>
       <div class="page-head">
         <h1>
-          {tok.displayName || t('token.untitled')} <StateBadge state={tok.state} />
+          {tokenTitle(tok)} <StateBadge state={tok.state} />
         </h1>
         <div class="actions">
+          {tok.state !== 'DELETED' && can(perm(platform, 'update')) && (
+            <Link class="button secondary" href={`${back}/${id}/edit`}>
+              {t('token.edit')}
+            </Link>
+          )}
           {open && can(perm(platform, 'create')) && (
+            // “Again” only when an email went out before: a token made without one gets its first.
             <ConfirmButton
               danger={false}
-              label={t('token.resend')}
-              question={t('token.resendQuestion', { email: tok.mdmUser?.email ?? '' })}
-              confirm={t('token.resend')}
+              label={t(tok.email ? 'token.resend' : 'token.sendEmail')}
+              question={t(tok.email ? 'token.resendQuestion' : 'token.sendQuestion', { email: tok.mdmUser?.email ?? '' })}
+              confirm={t(tok.email ? 'token.resend' : 'token.sendEmail')}
               onConfirm={() => act(unwrap(api.POST(`${TOKENS[platform]}/{id}/send-email`, { params: { path } })), t('token.resent'))}
             />
           )}
@@ -66,6 +77,11 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
           )}
         </div>
       </div>
+      {saved && !notice && (
+        <p class="banner success" role="status">
+          {t('edit.saved')}
+        </p>
+      )}
       {notice && (
         <p class="banner success" role="status">
           {notice}
@@ -141,7 +157,7 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
                 <>
                   <span class={`badge email-${tok.email.status}`}>{t(`email.${tok.email.status}` as MessageKey)}</span>{' '}
                   {tok.email.sentAt && <time dateTime={tok.email.sentAt}>{formatDate(tok.email.sentAt)}</time>}{' '}
-                  <span class="muted">{t('email.attempts', { n: tok.email.attempts })}</span>
+                  <span class="muted">{tn('email.attempts', tok.email.attempts)}</span>
                   {tok.email.lastError && <p class="field-error">{tok.email.lastError}</p>}
                 </>
               ) : (
@@ -161,7 +177,7 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
               <li key={e.id}>
                 <time dateTime={e.at}>{formatDate(e.at)}</time>
                 <span class="trail-what">{t(`event.${e.type}` as MessageKey)}</span>
-                {e.actorKeyId && <span class="muted">{t('event.by', { key: e.actorKeyId })}</span>}
+                {e.actorKeyId && <span class="muted">{byKey(e.actorKeyId)}</span>}
               </li>
             ))}
           </ol>

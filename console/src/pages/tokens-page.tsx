@@ -6,6 +6,7 @@ import { Link } from '../link.tsx';
 import { perm, POLICIES, POLICY_FILTER, TOKENS, tokenView, type Platform } from '../platform.ts';
 import { navigate, useLocation, withQuery } from '../router.ts';
 import { useCan, useSession } from '../session.ts';
+import { tokenTitle } from '../token-title.ts';
 import { CheckboxField, Empty, ErrorBanner, Loading, Pager, SelectField, StateBadge, TextField, useLoad } from '../ui.tsx';
 
 const SORT_FIELDS = ['createdAt', 'updatedAt', 'expireAt', 'displayName', 'state', 'type', 'subType', 'mdmUser.email'] as const;
@@ -150,7 +151,7 @@ export function TokensPage({ platform }: { platform: Platform }) {
                 return (
                   <tr key={tok.id}>
                     <td data-label={t('token.displayName')}>
-                      <Link href={`${base}/${tok.id}`}>{tok.displayName || t('token.untitled')}</Link>
+                      <Link href={`${base}/${tok.id}`}>{tokenTitle(tok)}</Link>
                     </td>
                     <td data-label={t('token.user')}>{tok.mdmUser?.email ?? '—'}</td>
                     <td data-label={t('token.state')}>

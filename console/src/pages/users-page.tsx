@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, unwrap, type Failure } from '../api.ts';
 import { formatDate, t } from '../i18n.ts';
-import { useSession } from '../session.ts';
+import { Link } from '../link.tsx';
+import { useCan, useSession } from '../session.ts';
 import { SelectField, TextField } from '../ui.tsx';
 import { CreateForm, ResourcePage } from './resource-page.tsx';
 import { TOKEN_LANGUAGES } from './token-options.tsx';
@@ -42,6 +43,7 @@ function UserForm({ done }: { done: () => void }) {
 
 export function UsersPage() {
   const organizationId = useSession().organization.id;
+  const mayEdit = useCan()('mdm.global.mdmUser.update');
   const [search, setSearch] = useState('');
   const [applied, setApplied] = useState('');
   return (
@@ -55,7 +57,7 @@ export function UsersPage() {
       deps={[applied]}
       load={(page) => unwrap(api.GET(USERS, { params: { path: { organizationId }, query: { page, ...(applied ? { search: applied } : {}) } } }))}
       columns={[
-        { label: t('users.email'), render: (u) => u.email },
+        { label: t('users.email'), render: (u) => (mayEdit ? <Link href={`/users/${u.id}`}>{u.email}</Link> : u.email) },
         { label: t('users.name'), render: (u) => u.name || '—' },
         { label: t('users.language'), render: (u) => (u.language ? t(`lang.${u.language}` as 'lang.en') : '—') },
         { label: t('common.created'), render: (u) => <time dateTime={u.createdAt}>{formatDate(u.createdAt)}</time> },
