@@ -105,7 +105,8 @@ export function createContainer(deps: ContainerDeps) {
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
   // The command queue of every enrolled device: the one writer of device_commands.
-  const deviceCommands = createDeviceCommandsService({ database, clock });
+  // A command a device answered is a webhook event, written with its completion (the endpoint cache as for tokens).
+  const deviceCommands = createDeviceCommandsService({ database, clock, webhookEndpoints: webhookEndpoints.enabled });
   // The devices face the protocols call: they decode and encode, these own the rows and open the transactions.
   const windowsDeviceLifecycle = createWindowsLifecycle({ database, certificateAuthority, commands: deviceCommands });
   const appleDeviceLifecycle = createAppleLifecycle({ database, ca: certificateAuthority, secretKey, commands: deviceCommands });

@@ -41,7 +41,8 @@ const noOpenssl = openssl.error || openssl.status !== 0 ? 'the openssl binary is
 let ctx: TestContext;
 let push: { certificate: string; privateKey: string };
 before(async () => {
-  ctx = await buildTestApp();
+  // Webhook endpoints on loopback's discard port: no sender runs here, the deliveries are read through the API.
+  ctx = await buildTestApp({ webhookAllowPrivateNetworks: true });
   push = await makePushCertificate({ uid: NANO_TOPIC });
 });
 after(() => ctx.close());
@@ -231,6 +232,55 @@ describe('an Apple device gets its token’s profiles', () => {
     const refused = await ctx.app.inject({ method: 'PUT', url: `/mdm/apple/${t.org.id}/server`, payload: bad, headers: { 'content-type': MDM_TYPE, 'mdm-signature': await imac.device.mdmSignature(bad) } });
     assert.deepEqual([refused.statusCode, refused.json().error.code, refused.json().error.data.errors[0].path], [400, 3000, 'body.QueryResponses']);
     assert.equal((await queueOf(imac))[0]!.status, 'queued');
+  });
+});
+
+/** An endpoint of `t` for `events` (every event when not given), and its deliveries of command events, oldest first. */
+async function endpoint(t: TestOrg, events?: string[]): Promise<string> {
+  const res = await call(ctx.app, t.adminKey, { method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, payload: { url: 'http://127.0.0.1:9/hook', ...(events ? { events } : {}) } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.data.id;
+}
+async function commandEvents(t: TestOrg, hookId: string) {
+  const res = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${hookId}/deliveries?limit=500` });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return [...res.body.data.items].reverse().filter((d: Dict) => String(d.eventType).startsWith('device.')) as Array<{ eventType: string; tokenId: string; payload: { type: string; timestamp: string; data: Dict } }>;
+}
+
+describe('an Apple device’s answers are webhook events', () => {
+  test('Acknowledged and Error are events with the command; NotNow and a lost answer queued again are none; other endpoints get nothing', async () => {
+    const t = await tenant();
+    const wanted = await endpoint(t, ['device.command.acknowledged', 'device.command.failed']);
+    const unsubscribed = await endpoint(t, ['enrollmentToken.redeemed']);
+    const other = await tenant();
+    const theirs = await endpoint(other);
+    const imac = await enroll(t, IMAC, { profiles: [{ mobileconfig: WIFI }] });
+
+    const info = await report(imac, idle(imac));
+    assert.equal(info?.Command.RequestType, 'DeviceInformation');
+    // Idle while it is sent: its answer was lost, it is queued again and offered again (no event).
+    assert.equal((await report(imac, idle(imac)))?.CommandUUID, info!.CommandUUID);
+    const wifi = await report(imac, status(imac, info!.CommandUUID, 'Acknowledged', { QueryResponses: { DeviceName: 'Front desk iMac' } }));
+    assert.equal(wifi?.Command.RequestType, 'InstallProfile');
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'NotNow')), null);
+    assert.equal((await commandEvents(t, wanted)).length, 1, 'NotNow is not an end');
+    assert.equal((await report(imac, idle(imac)))?.CommandUUID, wifi!.CommandUUID);
+    const chain = [{ ErrorCode: 4001, ErrorDomain: 'MCInstallationErrorDomain', LocalizedDescription: 'The profile could not be installed.', USEnglishDescription: 'The profile could not be installed.' }];
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'Error', { ErrorChain: chain })), null);
+    // The same report again completes nothing more.
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'Error', { ErrorChain: chain })), null);
+
+    const items = await queueOf(imac);
+    const events = await commandEvents(t, wanted);
+    assert.deepEqual(events.map((e) => [e.eventType, e.payload.type]), [
+      ['device.command.acknowledged', 'device.command.acknowledged'],
+      ['device.command.failed', 'device.command.failed'],
+    ]);
+    assert.deepEqual(events.map((e) => e.payload.data), items.map((command) => ({ organizationId: t.org.id, platform: 'apple', deviceId: imac.id, tokenId: imac.tokenId, command })), 'the commands as the API lists them');
+    assert.deepEqual((events[1]!.payload.data.command as Dict).result, { code: 4001, message: 'The profile could not be installed.', errorChain: chain });
+    assert.deepEqual(events.map((e) => e.payload.timestamp), items.map((c) => c.completedAt));
+    assert.deepEqual(await commandEvents(t, unsubscribed), []);
+    assert.deepEqual(await commandEvents(other, theirs), [], 'another organization’s endpoint');
   });
 });
 

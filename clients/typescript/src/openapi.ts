@@ -6767,7 +6767,7 @@ export interface paths {
                                     organizationId: string;
                                     url: string;
                                     description: string;
-                                    events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                    events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                     enabled: boolean;
                                     /** Format: date-time */
                                     createdAt: string;
@@ -6919,7 +6919,7 @@ export interface paths {
                         url: string;
                         description?: string;
                         /** @description The event types sent to the endpoint */
-                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                         enabled?: boolean;
                     };
                 };
@@ -6941,7 +6941,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7112,7 +7112,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7256,7 +7256,7 @@ export interface paths {
                         url?: string;
                         description?: string;
                         /** @description The event types sent to the endpoint */
-                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                         enabled?: boolean;
                     };
                 };
@@ -7278,7 +7278,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7434,7 +7434,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7604,7 +7604,7 @@ export interface paths {
                                     id: string;
                                     /** @description Entity Id */
                                     webhookId: string;
-                                    eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed";
+                                    eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed";
                                     /** @description Entity Id */
                                     tokenId: string;
                                     status: "pending" | "delivered" | "failed";
@@ -7796,7 +7796,7 @@ export interface paths {
                                 id: string;
                                 /** @description Entity Id */
                                 webhookId: string;
-                                eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed";
+                                eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed";
                                 /** @description Entity Id */
                                 tokenId: string;
                                 status: "pending" | "delivered" | "failed";

@@ -17,7 +17,8 @@ import { all, BEHIND_PROXY, deviceCertificateOf, faultSubcode, managementSession
 let ctx: TestContext;
 let a: TestOrg;
 before(async () => {
-  ctx = await buildTestApp(BEHIND_PROXY);
+  // Webhook endpoints on loopback's discard port: no sender runs here, the deliveries are read through the API.
+  ctx = await buildTestApp({ ...BEHIND_PROXY, webhookAllowPrivateNetworks: true });
   a = await createOrg(ctx);
 });
 after(() => ctx.close());
@@ -82,6 +83,18 @@ async function session(pc: { pem: string }, body: string) {
 
 const commandsOf = (root: Element): Element[] =>
   Array.from(all(root, 'SyncBody')[0]!.childNodes).filter((n): n is Element => n.nodeType === 1 && !['Status', 'Final'].includes((n as Element).localName ?? ''));
+
+/** An endpoint of `t` for `events` (every event when not given), and its deliveries of command events, oldest first. */
+async function endpoint(t: TestOrg, events?: string[]) {
+  const res = await call(ctx.app, t.adminKey, { method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, payload: { url: 'http://127.0.0.1:9/hook', ...(events ? { events } : {}) } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.data.id as string;
+}
+async function commandEvents(t: TestOrg, hookId: string) {
+  const res = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${hookId}/deliveries?limit=500` });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return [...res.body.data.items].reverse().filter((d: { eventType: string }) => d.eventType.startsWith('device.')) as Array<{ eventType: string; tokenId: string; payload: { type: string; timestamp: string; data: Record<string, unknown> } }>;
+}
 
 const retire = (id: string) => call(ctx.app, a.adminKey, { method: 'DELETE', url: `${devicesPath()}/${id}` });
 
@@ -194,6 +207,56 @@ describe('a Windows PC gets its token’s policies', () => {
     assert.equal(queue.length, 4);
     assert.deepEqual(queue.slice(2).map((c: { source: object }) => c.source), [{ tokenId: pc.tokenId, policyId: shared }, { tokenId: pc.tokenId, policyId: shared }]);
     assert.match(queue[2].id, /^[a-f0-9]{24}$/);
+    assert.equal((await retire(pc.id)).status, 200);
+  });
+
+  test('each answered command is a webhook event with the command; a re-queued one is none; other endpoints get nothing', async () => {
+    const wanted = await endpoint(a, ['device.command.acknowledged', 'device.command.failed']);
+    const onlyFailed = await endpoint(a, ['device.command.failed']);
+    const unsubscribed = await endpoint(a, ['enrollmentToken.redeemed']);
+    const b = await createOrg(ctx);
+    const theirs = await endpoint(b);
+    const pc = await enrollCapturedPc([{ winPolicyId: await policy('Evented', [
+      { locUri: CAMERA, format: 'int', data: '0' },
+      { locUri: PRINTERS, format: 'chr', data: 'Hall' },
+      { locUri: BLOB, format: 'b64', data: 'aGk=' },
+    ]), priority: 0 }]);
+
+    const first = commandsOf((await session(pc, captured('21'))).root);
+    assert.equal(first.length, 3);
+    // The PC answers two of them; the third is never answered in this session.
+    await session(pc, answer('21', '2', '1', [
+      { cmdRef: text(first[0]!, 'CmdID')!, cmd: 'Replace', code: 200 },
+      { cmdRef: text(first[1]!, 'CmdID')!, cmd: 'Replace', code: 405, detail: 'The node is read-only' },
+    ]));
+    assert.equal((await commandEvents(a, wanted)).length, 2);
+    // A new session: the unanswered command goes back to the queue (no event) and out again.
+    const again = commandsOf((await session(pc, captured('22'))).root);
+    assert.deepEqual(again.map((c) => text(c, 'LocURI')), [BLOB]);
+    assert.equal((await commandEvents(a, wanted)).length, 2, 're-queued is not an end');
+    await session(pc, answer('22', '2', '1', [{ cmdRef: text(again[0]!, 'CmdID')!, cmd: 'Replace', code: 200 }]));
+    // A repeated Status for a command already completed is no second event.
+    await session(pc, answer('22', '3', '1', [{ cmdRef: text(again[0]!, 'CmdID')!, cmd: 'Replace', code: 200 }]));
+
+    const items = (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}/commands` })).body.data.items as Array<{ id: string; target: string }>;
+    const byTarget = (target: string) => items.find((c) => c.target === target)!;
+    const events = await commandEvents(a, wanted);
+    assert.deepEqual(events.map((e) => [e.eventType, e.payload.type, (e.payload.data.command as { target: string }).target]), [
+      ['device.command.acknowledged', 'device.command.acknowledged', CAMERA],
+      ['device.command.failed', 'device.command.failed', PRINTERS],
+      ['device.command.acknowledged', 'device.command.acknowledged', BLOB],
+    ]);
+    for (const e of events) {
+      const command = e.payload.data.command as { target: string; completedAt: string };
+      assert.deepEqual(e.payload.data, { organizationId: a.org.id, platform: 'windows', deviceId: pc.id, tokenId: pc.tokenId, command: byTarget(command.target) }, 'the command as the API lists it');
+      assert.equal(e.payload.timestamp, command.completedAt);
+      assert.equal(e.tokenId, pc.tokenId);
+    }
+    assert.deepEqual((events[1]!.payload.data.command as { result: object }).result, { code: 405, message: 'Command not allowed: The node is read-only' });
+    assert.deepEqual((await commandEvents(a, onlyFailed)).map((e) => e.eventType), ['device.command.failed']);
+    assert.deepEqual(await commandEvents(a, unsubscribed), []);
+    assert.deepEqual(await commandEvents(b, theirs), [], 'another organization’s endpoint');
+    for (const id of [wanted, onlyFailed, unsubscribed]) assert.equal((await call(ctx.app, a.adminKey, { method: 'DELETE', url: `/v1/organizations/${a.org.id}/webhooks/${id}` })).status, 200);
     assert.equal((await retire(pc.id)).status, 200);
   });
 
