@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, policies } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { recordCommandsQueuedInTransaction, recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
+import { recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
 import { effectiveState, storedPending, type TokenState } from './token-state.ts';
 import { findTokenByLinkSecret, type TokenRecord } from './token.repo.ts';
 
@@ -183,6 +183,3 @@ export async function assignedPoliciesInTransaction(tx: Executor, organizationId
     return d ? [{ policyId: a.policyId, priority: a.priority, details: d }] : [];
   });
 }
-
-/** The trail's record of what a redemption queued for its device. */
-export const recordCommandsQueued = recordCommandsQueuedInTransaction;

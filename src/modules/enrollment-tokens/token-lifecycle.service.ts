@@ -143,20 +143,13 @@ export interface QueuedCommandNote {
 
 /**
  * The token's trail records what its redemption (or a later change of its policies) queued for
- * its device: one `commands.queued` event, in the caller's transaction.
+ * its device: one `commands.queued` event, in the caller's transaction; nothing when nothing
+ * was queued. The one writer of that event, for both platforms.
  */
 export async function recordQueuedCommands(tx: Executor, args: { organizationId: string; tokenId: string; deviceId: string; at: Date; commands: QueuedCommandNote[] }): Promise<void> {
   if (args.commands.length === 0) return;
   const changes = { deviceId: args.deviceId, commands: args.commands };
   await recordTransitions(tx, args.organizationId, [{ tokenId: args.tokenId, type: 'commands.queued', actorKeyId: null, at: args.at, changes }]);
-}
-
-/**
- * What a redemption queued for its device (the commands of the token's policies), in the
- * token's trail, in the redemption's transaction.
- */
-export async function recordCommandsQueuedInTransaction(tx: Executor, organizationId: string, tokenId: string, at: Date, changes: Record<string, unknown>): Promise<void> {
-  await recordTransitions(tx, organizationId, [{ tokenId, type: 'commands.queued', actorKeyId: null, at, changes }]);
 }
 
 export interface BulkEntryResult {
