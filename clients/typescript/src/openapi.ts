@@ -5375,6 +5375,8 @@ export interface paths {
                                     certificateThumbprint: string;
                                     /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                     pushTokenSet: boolean;
+                                    /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                    pushTokenInvalid: boolean;
                                     /** Format: date-time */
                                     authenticatedAt: string;
                                     enrolledAt: string | null;
@@ -5583,6 +5585,8 @@ export interface paths {
                                 certificateThumbprint: string;
                                 /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                 pushTokenSet: boolean;
+                                /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                pushTokenInvalid: boolean;
                                 /** Format: date-time */
                                 authenticatedAt: string;
                                 enrolledAt: string | null;
@@ -5772,6 +5776,8 @@ export interface paths {
                                 certificateThumbprint: string;
                                 /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                 pushTokenSet: boolean;
+                                /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                pushTokenInvalid: boolean;
                                 /** Format: date-time */
                                 authenticatedAt: string;
                                 enrolledAt: string | null;
