@@ -338,6 +338,36 @@ describe('when an Apple policy’s profiles change', () => {
     assert.deepEqual((await deviceOf(imac)).policies, [{ policyId: shared, state: 'applied' }]);
   });
 
+  test('a redeemed token’s own profiles and policies changed: its device gets InstallProfile for the added, RemoveProfile for the removed, once', async () => {
+    const t = await tenant();
+    const restrictions = await policy(t, [{ mobileconfig: RESTRICTIONS }]);
+    const imac = await enroll(t, IMAC, { profiles: [{ mobileconfig: WIFI }], admPolicyAssignments: [{ admPolicyId: restrictions, priority: 1 }] });
+    assert.equal((await drain(imac)).length, 3);
+    const vpnLike = WIFI.replaceAll('E4A3B1C2-6D7E-4F80-9A1B-2C3D4E5F6071', '11111111-2222-4333-8444-555555555555');
+    const added = 'Admins-MacBook-Pro.11111111-2222-4333-8444-555555555555';
+    const second = await policy(t, [{ mobileconfig: vpnLike }, { mobileconfig: RESTRICTIONS }]);
+    const tokenUrl = `/v1/organizations/${t.org.id}/mdm/apple/enterprise/enrollment-tokens/${imac.tokenId}`;
+    const put = (payload: Dict) => call(ctx.app, t.adminKey, { method: 'PUT', url: tokenUrl, payload });
+
+    // The token's own Wi-Fi goes; a second policy brings a new profile and the same restrictions.
+    const change = { profiles: [], admPolicyAssignments: [{ admPolicyId: restrictions, priority: 1 }, { admPolicyId: second, priority: 0 }] };
+    const res = await put(change);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.data.state, 'DONE');
+    assert.deepEqual(await pending(imac), [
+      ['InstallProfile', added, second],
+      ['RemoveProfile', WIFI_ID, null],
+    ], 'the restrictions it has, the same profile now from another policy, are not sent again');
+    assert.equal((await put(change)).status, 200);
+    assert.equal((await put({ displayName: 'renamed' })).status, 200);
+    assert.equal((await pending(imac)).length, 2, 'a change that changes nothing queues nothing');
+
+    const delivered = await drain(imac);
+    assert.deepEqual(delivered.map((c) => c.RequestType), ['InstallProfile', 'RemoveProfile']);
+    assert.equal((await openSignedProfile(Buffer.from(delivered[0]!.Payload as Uint8Array))).xml, vpnLike);
+    assert.deepEqual(delivered[1], { RequestType: 'RemoveProfile', Identifier: WIFI_ID });
+  });
+
   test('a refused update queues nothing; another organization’s devices never get the change', async () => {
     const a = await tenant();
     const b = await tenant();

@@ -171,7 +171,11 @@ export async function assignedPoliciesInTransaction(tx: Executor, organizationId
     .from(enrollmentTokens)
     .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId)))
     .limit(1);
-  const assignments = token?.assignments ?? [];
+  return livePoliciesOf(tx, organizationId, token?.assignments ?? []);
+}
+
+/** Assignments (a token's, now or before a change) with what their live policies carry; a deleted policy sends nothing. */
+export async function livePoliciesOf(tx: Executor, organizationId: string, assignments: readonly { policyId: string; priority: number }[]): Promise<AssignedPolicy[]> {
   if (assignments.length === 0) return [];
   const rows = await tx
     .select({ id: policies.id, details: policies.details })

@@ -7,7 +7,7 @@ import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { idempotent } from '../../lib/idempotency.ts';
 import { newId } from '../../lib/ids.ts';
 import { dependentRows } from '../../db/bulk-insert.ts';
-import { emailOutbox, tokenEvents, webhookDeliveries } from '../../db/schema.ts';
+import { emailOutbox, tokenEvents, webhookDeliveries, type StoredAssignment } from '../../db/schema.ts';
 import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
 import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
 import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
@@ -167,6 +167,14 @@ export interface BulkResult {
 
 const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
 
+/** What changed on a redeemed token: its device, and the assignments it had before (the row holds the new ones). */
+export interface AssignmentsChange {
+  tokenId: string;
+  deviceId: string;
+  before: readonly StoredAssignment[];
+}
+export type AssignmentsChangedHook = (tx: Executor, organizationId: string, platform: Platform, change: AssignmentsChange) => Promise<void>;
+
 export function createTokenLifecycle(deps: {
   database: Database;
   clock: Clock;
@@ -177,6 +185,11 @@ export function createTokenLifecycle(deps: {
   emailLimits: EmailLimits;
   /** Which webhook endpoints want an organization's events (the process's cache); read each time without it. */
   webhookEndpoints?: EndpointLookup;
+  /**
+   * A redeemed token's policies or own profiles changed, in the update's transaction (after the
+   * row is written): where its device's difference is queued (devices/, wired in container.ts).
+   */
+  onAssignmentsChanged?: AssignmentsChangedHook;
 }) {
   const db = deps.database.db;
   const endpointsOf = deps.webhookEndpoints ?? enabledEndpoints;
@@ -287,9 +300,14 @@ export function createTokenLifecycle(deps: {
         const before = await rowOrFail(tx, org, platform, id, true);
         const loaded = await loadReferences(tx, org, platform, patch);
         const set = patchToColumns(patch);
-        const updated = await createTokenRepo(tx).updateOpen(org, platform, before.token.id, set, view.now);
+        const updated = await createTokenRepo(tx).updateEditable(org, platform, before.token.id, set, view.now);
         if (!updated) throw new AppError('TOKEN_NOT_PENDING', { data: { state: effectiveState(before.token.state, before.token.expireAt, view.now) } });
-        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes: updatedChanges(before.token, set) }], endpointsOf);
+        const changes = updatedChanges(before.token, set);
+        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes }], endpointsOf);
+        // The device a redeemed token enrolled gets the difference, once, with this change.
+        if (updated.state === 'DONE' && updated.deviceId && ('policyAssignments' in changes || 'profiles' in changes)) {
+          await deps.onAssignmentsChanged?.(tx, org, platform, { tokenId: updated.id, deviceId: updated.deviceId, before: before.token.policyAssignments });
+        }
         return render(tx, org, platform, { ...before, token: updated }, view, loaded);
       });
     },

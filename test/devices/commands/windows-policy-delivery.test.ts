@@ -260,6 +260,41 @@ describe('a Windows PC gets its token’s policies', () => {
     assert.equal((await retire(pc.id)).status, 200);
   });
 
+  test('a redeemed token given another policy: its PC gets the changed and added winners in its next session, once', async () => {
+    const first = await policy('First', [{ locUri: CAMERA, format: 'int', data: '0' }, { locUri: PRINTERS, format: 'chr', data: 'Hall' }]);
+    const pc = await enrollCapturedPc([{ winPolicyId: first, priority: 5 }]);
+    const sent = commandsOf((await session(pc, captured('31'))).root);
+    await session(pc, answer('31', '2', '1', sent.map((c) => ({ cmdRef: text(c, 'CmdID')!, cmd: 'Replace', code: 200 }))));
+    const tokenUrl = `${tokensPath(a.org.id, 'windows')}/${pc.tokenId}`;
+    const put = (payload: object) => call(ctx.app, a.adminKey, { method: 'PUT', url: tokenUrl, payload });
+    const queuedCount = async () => (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}` })).body.data.commands.queued;
+
+    // Another policy that wins the camera with another value, sets the printers the same way, and adds a blob.
+    const second = await policy('Second', [{ locUri: CAMERA, format: 'int', data: '1' }, { locUri: PRINTERS, format: 'chr', data: 'Hall' }, { locUri: BLOB, format: 'b64', data: 'aGk=' }]);
+    const assignments = [{ winPolicyId: first, priority: 5 }, { winPolicyId: second, priority: 1 }];
+    const res = await put({ winPolicyAssignments: assignments });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.data.state, 'DONE');
+    assert.equal(await queuedCount(), 2);
+    // The same assignments again, or a change of the name only: nothing more.
+    assert.equal((await put({ winPolicyAssignments: assignments })).status, 200);
+    assert.equal((await put({ displayName: 'Renamed PC' })).status, 200);
+    assert.equal(await queuedCount(), 2);
+
+    const next = commandsOf((await session(pc, captured('32'))).root);
+    assert.deepEqual(next.map((c) => [c.localName, text(c, 'LocURI'), text(c, 'Data')]), [['Replace', CAMERA, '1'], ['Replace', BLOB, 'aGk=']]);
+    const queue = (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}/commands?limit=100` })).body.data.items;
+    assert.deepEqual(queue.slice(2).map((c: { source: object }) => c.source), [{ tokenId: pc.tokenId, policyId: second }, { tokenId: pc.tokenId, policyId: second }]);
+    // A refused change (a policy of no one) queues nothing either.
+    const bad = await put({ winPolicyAssignments: [{ winPolicyId: 'ffffffffffffffffffffffff', priority: 0 }] });
+    assert.deepEqual([bad.status, bad.body.error.code], [404, 3001]);
+    assert.equal((await retire(pc.id)).status, 200);
+    // A retired PC's token changes reach nothing.
+    const third = await policy('Third', [{ locUri: HIDE_SLEEP, format: 'bool', data: 'true' }]);
+    assert.equal((await put({ winPolicyAssignments: [{ winPolicyId: third, priority: 0 }] })).status, 200);
+    assert.equal(await queuedCount(), 0);
+  });
+
   test('malformed and out-of-session Statuses get a protocol answer, never a 500', async () => {
     const pc = await enrollCapturedPc([{ winPolicyId: await policy('One', [{ locUri: CAMERA, format: 'int', data: '0' }]), priority: 0 }]);
     const first = await session(pc, captured('9'));
