@@ -29,6 +29,7 @@ import { createVppLocationsService } from './modules/vpp-locations/vpp-locations
 import { createAppleEnrollment } from './devices/apple-enrollment.service.ts';
 import { createAppleLifecycle } from './devices/apple-lifecycle.service.ts';
 import { createAppleProfileSync } from './devices/apple-profile-sync.ts';
+import { createTokenAssignmentSync } from './devices/token-assignment-sync.ts';
 import { createDevicesService } from './devices/devices.service.ts';
 import { createWindowsLifecycle } from './devices/windows-lifecycle.service.ts';
 import { createCertificateAuthority } from './pki/certificate-authority.ts';
@@ -87,6 +88,8 @@ export function createContainer(deps: ContainerDeps) {
     onEmailQueued: () => outbox.wake(),
     onUsersCreated: (count) => statistics.afterBulkInsert(mdmUsers, count),
     emailLimits,
+    // A redeemed token's new assignments or profiles reach its device in the update's transaction.
+    onAssignmentsChanged: (tx, organizationId, platform, change) => tokenAssignmentSync.tokenChanged(tx, organizationId, platform, change),
   });
   const outbox = createOutboxSender({
     database,
@@ -105,11 +108,13 @@ export function createContainer(deps: ContainerDeps) {
   const certificateAuthority = createCertificateAuthority({ database, clock, secretKey });
   const pushCertificates = createPushCertificateService({ database, clock, secretKey });
   // The command queue of every enrolled device: the one writer of device_commands.
-  const deviceCommands = createDeviceCommandsService({ database, clock });
+  // A command a device answered is a webhook event, written with its completion (the endpoint cache as for tokens).
+  const deviceCommands = createDeviceCommandsService({ database, clock, webhookEndpoints: webhookEndpoints.enabled });
   // The devices face the protocols call: they decode and encode, these own the rows and open the transactions.
   const windowsDeviceLifecycle = createWindowsLifecycle({ database, certificateAuthority, commands: deviceCommands });
   const appleDeviceLifecycle = createAppleLifecycle({ database, ca: certificateAuthority, secretKey, commands: deviceCommands });
   const appleProfileSync = createAppleProfileSync({ commands: deviceCommands });
+  const tokenAssignmentSync = createTokenAssignmentSync({ commands: deviceCommands, appleProfiles: appleProfileSync });
   const appleDeviceEnrollment = createAppleEnrollment({ database, ca: certificateAuthority });
   const appleDeps = { clock, ca: certificateAuthority };
   const metrics = createMetrics({ database, clock });

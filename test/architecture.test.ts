@@ -67,8 +67,9 @@ const LAYERS: ReadonlyArray<Readonly<Record<string, Allowed>>> = [
   // certificate is kept encrypted with the server key; device identities are revoked through pki.
   { modules: ['db', 'lib', 'auth', 'limits', 'plugins', 'mail', 'pki', 'webhooks', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
   // The one owner of enrolled devices and their command queue (issue 23); enqueuing an Apple
-  // command queues its push (push/).
-  { devices: ['db', 'lib', 'auth', 'plugins', 'outbox', 'push', 'pki', 'modules', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
+  // command queues its push (push/); a command a device answered writes its webhook deliveries
+  // (webhooks/, a lower layer: the event names, the payload type and the delivery rows).
+  { devices: ['db', 'lib', 'auth', 'plugins', 'outbox', 'push', 'webhooks', 'pki', 'modules', 'platforms', 'errors.ts', 'config.ts', 'permissions.ts'] },
   {
     // Device protocols: decode, call the devices' face (and the token module's), encode; no
     // repository and no transaction here, so no db/.

@@ -6,7 +6,7 @@ import { encryptSecret, type SecretKey } from '../pki/secret-key.ts';
 import { createAppleDevicesRepo, ENROLLED_UDID_INDEX, type AppleDeviceRecord } from './apple-devices.repo.ts';
 import { deviceState, stateLiteral, type DeviceState } from './device-state.ts';
 import { DeviceRefused } from './device-refused.ts';
-import type { DeviceCommandRecord } from './commands/device-command.ts';
+import { queuedNote, type DeviceCommandRecord } from './commands/device-command.ts';
 import type { AppleReport, DeviceCommandsService } from './commands/device-commands.service.ts';
 import { applePlanInput } from './commands/apple-profile-plan.ts';
 import { planEnrollmentCommands } from './commands/policy-plan.ts';
@@ -101,7 +101,7 @@ export function createAppleLifecycle(deps: { database: Database; ca: Certificate
       tokenId: device.tokenId,
       deviceId: device.id,
       at: now,
-      commands: queued.map((c) => ({ id: c.id, type: c.type, target: c.target, policyId: c.sourcePolicyId })),
+      commands: queued.map(queuedNote),
     });
   }
 

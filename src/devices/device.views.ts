@@ -30,7 +30,7 @@ export function toWindowsDeviceView(row: WindowsDeviceRecord, commands: CommandC
   };
 }
 
-export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCounts = emptyCounts(), policies: PolicyState[] = []): AppleDeviceView {
+export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCounts = emptyCounts(), policies: PolicyState[] = [], pushTokenInvalid = false): AppleDeviceView {
   return {
     id: row.id,
     organization: row.organizationId,
@@ -47,6 +47,7 @@ export function toAppleDeviceView(row: AppleDeviceRecord, commands: CommandCount
     topic: row.topic,
     certificateThumbprint: row.certificateThumbprint,
     pushTokenSet: row.pushToken !== null,
+    pushTokenInvalid,
     authenticatedAt: row.authenticatedAt.toISOString(),
     enrolledAt: row.enrolledAt?.toISOString() ?? null,
     unenrolledAt: row.unenrolledAt?.toISOString() ?? null,

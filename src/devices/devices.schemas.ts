@@ -56,6 +56,7 @@ export const AppleDevice = Type.Object({
   topic: Type.String(),
   certificateThumbprint: Type.String(),
   pushTokenSet: Type.Boolean({ description: 'Whether the device sent its APNs push token (TokenUpdate)' }),
+  pushTokenInvalid: Type.Boolean({ description: 'APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one' }),
   authenticatedAt: DateTime,
   enrolledAt: NullableDateTime,
   unenrolledAt: NullableDateTime,

@@ -9,6 +9,7 @@ import type { DeviceCommandsService } from './commands/device-commands.service.t
 import type { Platform } from '../platforms/platforms.ts';
 import type { CommandCounts, PolicyState } from './commands/device-command.ts';
 import { createAppleDevicesRepo } from './apple-devices.repo.ts';
+import { createPushTargetsRepo } from './commands/push-targets.repo.ts';
 import { toAppleDeviceView, toWindowsDeviceView } from './device.views.ts';
 import { APPLE_DEVICE_SORT_FIELDS, WINDOWS_DEVICE_SORT_FIELDS, type AppleDeviceView, type WindowsDeviceView } from './devices.schemas.ts';
 import { createWindowsDevicesRepo } from './windows-devices.repo.ts';
@@ -22,7 +23,8 @@ interface DeviceKind<Row extends { id: string }, View, Sort extends string> {
     /** Unenrolled unless it already was; the row either way, undefined for no such device. */
     retire(organizationId: string, id: string, at: Date): Promise<Row | undefined>;
   };
-  view(row: Row, commands?: CommandCounts, policies?: PolicyState[]): View;
+  /** `pushRefused`: APNs refused the device's current push token (Apple only). */
+  view(row: Row, commands?: CommandCounts, policies?: PolicyState[], pushRefused?: boolean): View;
 }
 
 const KINDS = {
@@ -51,8 +53,12 @@ export function createDevicesService<P extends Platform>(platform: P, deps: { da
   // Every device object carries its commands' counts and its state per policy (CONTRACT.md section 6).
   const withCounts = async (organizationId: string, rows: Array<{ id: string }>) => {
     const ids = rows.map((r) => r.id);
-    const [counts, policies] = await Promise.all([deps.commands.counts(organizationId, ids), deps.commands.policyStates(organizationId, ids)]);
-    return rows.map((r) => kind.view(r, counts.get(r.id), policies.get(r.id)));
+    const [counts, policies, refused] = await Promise.all([
+      deps.commands.counts(organizationId, ids),
+      deps.commands.policyStates(organizationId, ids),
+      platform === 'apple' ? createPushTargetsRepo(deps.database.db).refusedTokens(organizationId, ids) : new Set<string>(),
+    ]);
+    return rows.map((r) => kind.view(r, counts.get(r.id), policies.get(r.id), refused.has(r.id)));
   };
   return {
     async list(auth, query) {

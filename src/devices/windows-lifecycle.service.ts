@@ -1,13 +1,14 @@
 import type { Database, Executor } from '../db/client.ts';
 import { constraintName, sqlState } from '../lib/db-errors.ts';
 import { newId } from '../lib/ids.ts';
-import { assignedPoliciesInTransaction, findTokenByEnrollCode, recordCommandsQueued, redeemTokenInTransaction, type TokenForDevice } from '../modules/enrollment-tokens/token-device-access.ts';
-import { planEnrollmentCommands, type WindowsSetting } from './commands/policy-plan.ts';
+import { assignedPoliciesInTransaction, findTokenByEnrollCode, recordQueuedCommands, redeemTokenInTransaction, type TokenForDevice } from '../modules/enrollment-tokens/token-device-access.ts';
+import { planEnrollmentCommands, windowsAssignments } from './commands/policy-plan.ts';
 import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.ts';
 import { stateLiteral } from './device-state.ts';
 import { DeviceRefused } from './device-refused.ts';
 import { createWindowsDevicesRepo, type WindowsDeviceRecord } from './windows-devices.repo.ts';
 import type { DeviceCommandsService } from './commands/device-commands.service.ts';
+import { queuedNote } from './commands/device-command.ts';
 
 /**
  * Enroll a Windows device -> its row -> its first session, in files:
@@ -61,18 +62,11 @@ export function createWindowsLifecycle(deps: { database: Database; certificateAu
    * redemption's transaction (CONTRACT.md section 6), and the trail's note of what was queued.
    */
   async function queuePolicyCommands(tx: Executor, organizationId: string, tokenId: string, deviceId: string, now: Date): Promise<void> {
-    const assignments = (await assignedPoliciesInTransaction(tx, organizationId, tokenId)).map((a) => ({
-      policyId: a.policyId,
-      priority: a.priority,
-      items: Array.isArray(a.details.settings) ? (a.details.settings as WindowsSetting[]) : [],
-    }));
+    const assignments = windowsAssignments(await assignedPoliciesInTransaction(tx, organizationId, tokenId));
     const planned = planEnrollmentCommands({ platform: 'windows', tokenId, assignments });
     if (planned.length === 0) return;
     const queued = await commands.enqueue(tx, organizationId, { id: deviceId, platform: 'windows' }, planned);
-    await recordCommandsQueued(tx, organizationId, tokenId, now, {
-      deviceId,
-      commands: queued.map((c) => ({ id: c.id, type: c.type, target: c.target, policyId: c.sourcePolicyId })),
-    });
+    await recordQueuedCommands(tx, { organizationId, tokenId, deviceId, at: now, commands: queued.map(queuedNote) });
   }
 
   return {

@@ -41,7 +41,8 @@ const noOpenssl = openssl.error || openssl.status !== 0 ? 'the openssl binary is
 let ctx: TestContext;
 let push: { certificate: string; privateKey: string };
 before(async () => {
-  ctx = await buildTestApp();
+  // Webhook endpoints on loopback's discard port: no sender runs here, the deliveries are read through the API.
+  ctx = await buildTestApp({ webhookAllowPrivateNetworks: true });
   push = await makePushCertificate({ uid: NANO_TOPIC });
 });
 after(() => ctx.close());
@@ -234,6 +235,55 @@ describe('an Apple device gets its token’s profiles', () => {
   });
 });
 
+/** An endpoint of `t` for `events` (every event when not given), and its deliveries of command events, oldest first. */
+async function endpoint(t: TestOrg, events?: string[]): Promise<string> {
+  const res = await call(ctx.app, t.adminKey, { method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, payload: { url: 'http://127.0.0.1:9/hook', ...(events ? { events } : {}) } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.data.id;
+}
+async function commandEvents(t: TestOrg, hookId: string) {
+  const res = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${hookId}/deliveries?limit=500` });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return [...res.body.data.items].reverse().filter((d: Dict) => String(d.eventType).startsWith('device.')) as Array<{ eventType: string; tokenId: string; payload: { type: string; timestamp: string; data: Dict } }>;
+}
+
+describe('an Apple device’s answers are webhook events', () => {
+  test('Acknowledged and Error are events with the command; NotNow and a lost answer queued again are none; other endpoints get nothing', async () => {
+    const t = await tenant();
+    const wanted = await endpoint(t, ['device.command.acknowledged', 'device.command.failed']);
+    const unsubscribed = await endpoint(t, ['enrollmentToken.redeemed']);
+    const other = await tenant();
+    const theirs = await endpoint(other);
+    const imac = await enroll(t, IMAC, { profiles: [{ mobileconfig: WIFI }] });
+
+    const info = await report(imac, idle(imac));
+    assert.equal(info?.Command.RequestType, 'DeviceInformation');
+    // Idle while it is sent: its answer was lost, it is queued again and offered again (no event).
+    assert.equal((await report(imac, idle(imac)))?.CommandUUID, info!.CommandUUID);
+    const wifi = await report(imac, status(imac, info!.CommandUUID, 'Acknowledged', { QueryResponses: { DeviceName: 'Front desk iMac' } }));
+    assert.equal(wifi?.Command.RequestType, 'InstallProfile');
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'NotNow')), null);
+    assert.equal((await commandEvents(t, wanted)).length, 1, 'NotNow is not an end');
+    assert.equal((await report(imac, idle(imac)))?.CommandUUID, wifi!.CommandUUID);
+    const chain = [{ ErrorCode: 4001, ErrorDomain: 'MCInstallationErrorDomain', LocalizedDescription: 'The profile could not be installed.', USEnglishDescription: 'The profile could not be installed.' }];
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'Error', { ErrorChain: chain })), null);
+    // The same report again completes nothing more.
+    assert.equal(await report(imac, status(imac, wifi!.CommandUUID, 'Error', { ErrorChain: chain })), null);
+
+    const items = await queueOf(imac);
+    const events = await commandEvents(t, wanted);
+    assert.deepEqual(events.map((e) => [e.eventType, e.payload.type]), [
+      ['device.command.acknowledged', 'device.command.acknowledged'],
+      ['device.command.failed', 'device.command.failed'],
+    ]);
+    assert.deepEqual(events.map((e) => e.payload.data), items.map((command) => ({ organizationId: t.org.id, platform: 'apple', deviceId: imac.id, tokenId: imac.tokenId, command })), 'the commands as the API lists them');
+    assert.deepEqual((events[1]!.payload.data.command as Dict).result, { code: 4001, message: 'The profile could not be installed.', errorChain: chain });
+    assert.deepEqual(events.map((e) => e.payload.timestamp), items.map((c) => c.completedAt));
+    assert.deepEqual(await commandEvents(t, unsubscribed), []);
+    assert.deepEqual(await commandEvents(other, theirs), [], 'another organization’s endpoint');
+  });
+});
+
 describe('when an Apple policy’s profiles change', () => {
   /** Every queued command answered Acknowledged, through the loop. */
   async function drain(e: Enrolled): Promise<Dict[]> {
@@ -286,6 +336,36 @@ describe('when an Apple policy’s profiles change', () => {
     assert.equal((await putPolicy(t, other, { profiles: [] })).status, 200);
     assert.deepEqual(await pending(imac), [], 'a policy of no token of this device changes nothing here');
     assert.deepEqual((await deviceOf(imac)).policies, [{ policyId: shared, state: 'applied' }]);
+  });
+
+  test('a redeemed token’s own profiles and policies changed: its device gets InstallProfile for the added, RemoveProfile for the removed, once', async () => {
+    const t = await tenant();
+    const restrictions = await policy(t, [{ mobileconfig: RESTRICTIONS }]);
+    const imac = await enroll(t, IMAC, { profiles: [{ mobileconfig: WIFI }], admPolicyAssignments: [{ admPolicyId: restrictions, priority: 1 }] });
+    assert.equal((await drain(imac)).length, 3);
+    const vpnLike = WIFI.replaceAll('E4A3B1C2-6D7E-4F80-9A1B-2C3D4E5F6071', '11111111-2222-4333-8444-555555555555');
+    const added = 'Admins-MacBook-Pro.11111111-2222-4333-8444-555555555555';
+    const second = await policy(t, [{ mobileconfig: vpnLike }, { mobileconfig: RESTRICTIONS }]);
+    const tokenUrl = `/v1/organizations/${t.org.id}/mdm/apple/enterprise/enrollment-tokens/${imac.tokenId}`;
+    const put = (payload: Dict) => call(ctx.app, t.adminKey, { method: 'PUT', url: tokenUrl, payload });
+
+    // The token's own Wi-Fi goes; a second policy brings a new profile and the same restrictions.
+    const change = { profiles: [], admPolicyAssignments: [{ admPolicyId: restrictions, priority: 1 }, { admPolicyId: second, priority: 0 }] };
+    const res = await put(change);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.data.state, 'DONE');
+    assert.deepEqual(await pending(imac), [
+      ['InstallProfile', added, second],
+      ['RemoveProfile', WIFI_ID, null],
+    ], 'the restrictions it has, the same profile now from another policy, are not sent again');
+    assert.equal((await put(change)).status, 200);
+    assert.equal((await put({ displayName: 'renamed' })).status, 200);
+    assert.equal((await pending(imac)).length, 2, 'a change that changes nothing queues nothing');
+
+    const delivered = await drain(imac);
+    assert.deepEqual(delivered.map((c) => c.RequestType), ['InstallProfile', 'RemoveProfile']);
+    assert.equal((await openSignedProfile(Buffer.from(delivered[0]!.Payload as Uint8Array))).xml, vpnLike);
+    assert.deepEqual(delivered[1], { RequestType: 'RemoveProfile', Identifier: WIFI_ID });
   });
 
   test('a refused update queues nothing; another organization’s devices never get the change', async () => {

@@ -90,7 +90,7 @@ function tokens(platform: 'windows' | 'apple'): ListResource {
 }
 
 const WINDOWS_DEVICE_KEYS = ['certificate', 'createdAt', 'devInfo', 'deviceId', 'deviceName', 'enrolledAt', 'enrollmentContext', 'hwDevId', 'id', 'lastSeenAt', 'organizationId', 'osVersion', 'state', 'unenrolledAt', 'updatedAt', 'userEmail', 'winEnrollmentTokenId', 'commands', 'policies'];
-const APPLE_DEVICE_KEYS = ['authenticatedAt', 'buildVersion', 'certificateThumbprint', 'createdAt', 'deviceName', 'enrolledAt', 'enrollmentToken', 'id', 'lastSeenAt', 'model', 'modelName', 'organization', 'osVersion', 'productName', 'pushTokenSet', 'serialNumber', 'state', 'topic', 'udid', 'unenrolledAt', 'updatedAt', 'commands', 'policies'];
+const APPLE_DEVICE_KEYS = ['authenticatedAt', 'buildVersion', 'certificateThumbprint', 'createdAt', 'deviceName', 'enrolledAt', 'enrollmentToken', 'id', 'lastSeenAt', 'model', 'modelName', 'organization', 'osVersion', 'productName', 'pushTokenSet', 'pushTokenInvalid', 'serialNumber', 'state', 'topic', 'udid', 'unenrolledAt', 'updatedAt', 'commands', 'policies'];
 const WEBHOOK_KEYS = ['createdAt', 'description', 'enabled', 'events', 'id', 'organizationId', 'updatedAt', 'url'];
 const DELIVERY_KEYS = ['attempts', 'createdAt', 'deliveredAt', 'eventType', 'id', 'lastAttemptAt', 'lastError', 'nextAttemptAt', 'payload', 'responseStatus', 'status', 'tokenId', 'webhookId'];
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { parse as parsePlist } from 'plist';
-import { applePushOutbox } from '../../src/db/schema.ts';
+import { appleDevices, applePushOutbox } from '../../src/db/schema.ts';
 import { createPushTargetsRepo } from '../../src/devices/commands/push-targets.repo.ts';
 import { createApnsClient } from '../../src/push/apns-client.ts';
 import { createPushSender } from '../../src/push/push-sender.ts';
@@ -61,6 +61,8 @@ async function pushesOf(t: TestOrg, deviceId: string) {
     .from(applePushOutbox)
     .where(and(eq(applePushOutbox.organizationId, t.org.id), eq(applePushOutbox.deviceId, deviceId)));
 }
+
+const deviceView = async (t: TestOrg, id: string): Promise<Dict> => (await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/mdm/apple/devices/${id}` })).body.data;
 
 /** Runs the sender until nothing is due now. */
 async function drain() {
@@ -188,9 +190,13 @@ describe('retries and refusals', () => {
     test(`${answer.status} ${answer.reason} fails the push for good and marks the token: no further push until a new token`, async () => {
       const t = await tenant();
       const d = await createAppleDevice(ctx, t.org);
+      assert.equal((await deviceView(t, d.id)).pushTokenInvalid, false);
       await enqueue(t, d.id);
       apns.answers.push(answer);
       assert.equal((await ctx.container.pushSender.runOnce()).cancelled, 1);
+      assert.equal((await deviceView(t, d.id)).pushTokenInvalid, true, 'the device object shows it');
+      const listed = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/mdm/apple/devices` });
+      assert.equal(listed.body.data.items.find((x: Dict) => x.id === d.id).pushTokenInvalid, true);
       const [row] = await pushesOf(t, d.id);
       assert.equal(row!.status, 'failed');
       assert.equal(row!.responseStatus, answer.status);
@@ -203,6 +209,9 @@ describe('retries and refusals', () => {
       assert.equal((await pushesOf(t, d.id)).length, 1, 'no push for a refused token');
       await drain();
       assert.equal(apns.requests.length, sent);
+      // A TokenUpdate's new token (written as the check-in writes it): valid again.
+      await ctx.container.database.db.update(appleDevices).set({ pushToken: Buffer.alloc(32, 7) }).where(and(eq(appleDevices.organizationId, t.org.id), eq(appleDevices.id, d.id)));
+      assert.equal((await deviceView(t, d.id)).pushTokenInvalid, false);
     });
   }
 
@@ -235,6 +244,7 @@ describe('retries and refusals', () => {
     assert.equal(row!.status, 'failed');
     assert.equal(row!.refusedToken, null);
     assert.ok(await createPushTargetsRepo(ctx.container.database.db).find(t.org.id, d.id));
+    assert.equal((await deviceView(t, d.id)).pushTokenInvalid, false);
   });
 });
 

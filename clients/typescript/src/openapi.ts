@@ -5375,6 +5375,8 @@ export interface paths {
                                     certificateThumbprint: string;
                                     /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                     pushTokenSet: boolean;
+                                    /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                    pushTokenInvalid: boolean;
                                     /** Format: date-time */
                                     authenticatedAt: string;
                                     enrolledAt: string | null;
@@ -5583,6 +5585,8 @@ export interface paths {
                                 certificateThumbprint: string;
                                 /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                 pushTokenSet: boolean;
+                                /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                pushTokenInvalid: boolean;
                                 /** Format: date-time */
                                 authenticatedAt: string;
                                 enrolledAt: string | null;
@@ -5772,6 +5776,8 @@ export interface paths {
                                 certificateThumbprint: string;
                                 /** @description Whether the device sent its APNs push token (TokenUpdate) */
                                 pushTokenSet: boolean;
+                                /** @description APNs refused the device’s current push token for good (410 Unregistered, 400 BadDeviceToken): it is not pushed until a TokenUpdate brings a new one */
+                                pushTokenInvalid: boolean;
                                 /** Format: date-time */
                                 authenticatedAt: string;
                                 enrolledAt: string | null;
@@ -6767,7 +6773,7 @@ export interface paths {
                                     organizationId: string;
                                     url: string;
                                     description: string;
-                                    events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                    events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                     enabled: boolean;
                                     /** Format: date-time */
                                     createdAt: string;
@@ -6919,7 +6925,7 @@ export interface paths {
                         url: string;
                         description?: string;
                         /** @description The event types sent to the endpoint */
-                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                         enabled?: boolean;
                     };
                 };
@@ -6941,7 +6947,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7112,7 +7118,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7256,7 +7262,7 @@ export interface paths {
                         url?: string;
                         description?: string;
                         /** @description The event types sent to the endpoint */
-                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                        events?: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                         enabled?: boolean;
                     };
                 };
@@ -7278,7 +7284,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7434,7 +7440,7 @@ export interface paths {
                                 organizationId: string;
                                 url: string;
                                 description: string;
-                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed")[];
+                                events: ("enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed")[];
                                 enabled: boolean;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7604,7 +7610,7 @@ export interface paths {
                                     id: string;
                                     /** @description Entity Id */
                                     webhookId: string;
-                                    eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed";
+                                    eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed";
                                     /** @description Entity Id */
                                     tokenId: string;
                                     status: "pending" | "delivered" | "failed";
@@ -7796,7 +7802,7 @@ export interface paths {
                                 id: string;
                                 /** @description Entity Id */
                                 webhookId: string;
-                                eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed";
+                                eventType: "enrollmentToken.created" | "enrollmentToken.emailSent" | "enrollmentToken.emailFailed" | "enrollmentToken.revoked" | "enrollmentToken.expired" | "enrollmentToken.redeemed" | "device.command.acknowledged" | "device.command.failed";
                                 /** @description Entity Id */
                                 tokenId: string;
                                 status: "pending" | "delivered" | "failed";

@@ -66,3 +66,8 @@ export interface PolicyState {
 export function emptyCounts(): CommandCounts {
   return { queued: 0, sent: 0, acknowledged: 0, error: 0 };
 }
+
+/** A queued command as the token's trail notes it (`commands.queued`, token-device-access.ts `recordQueuedCommands`). */
+export function queuedNote(c: DeviceCommandRecord): { id: string; type: string; target: string | null; policyId: string | null } {
+  return { id: c.id, type: c.type, target: c.target, policyId: c.sourcePolicyId };
+}

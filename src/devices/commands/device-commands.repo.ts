@@ -280,6 +280,13 @@ export function createDeviceCommandsRepo(db: Executor) {
     },
 
     /** Whether the organization has this device on this platform (the route's 404). */
+    /** The token a device enrolled with (every device row has one). */
+    async deviceTokenId(organizationId: string, platform: CommandPlatform, deviceId: string): Promise<string | undefined> {
+      const table = platform === 'windows' ? windowsDevices : appleDevices;
+      const [row] = await db.select({ tokenId: table.tokenId }).from(table).where(and(eq(table.organizationId, organizationId), eq(table.id, deviceId))).limit(1);
+      return row?.tokenId;
+    },
+
     async deviceExists(organizationId: string, platform: CommandPlatform, deviceId: string): Promise<boolean> {
       const table = platform === 'windows' ? windowsDevices : appleDevices;
       const where: SQL | undefined = and(eq(table.organizationId, organizationId), eq(table.id, deviceId));

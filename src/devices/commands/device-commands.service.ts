@@ -21,6 +21,8 @@ import { createPushTargetsRepo } from './push-targets.repo.ts';
 import { createDeviceCommandsRepo, type CommandSortField, type PolicySettingRow, type WantedProfile } from './device-commands.repo.ts';
 import { COMMAND_SORT_FIELDS, type DeviceCommandView } from './device-commands.schemas.ts';
 import { toDeviceCommandView } from './device-commands.views.ts';
+import { enqueueCommandEvents } from './command-webhooks.ts';
+import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
 
 /** The OMA-DM commands a server sends (MS-MDM 2.2.1); each is also the element's name. */
 const WINDOWS_VERBS = new Set(['Replace', 'Add', 'Get', 'Delete', 'Exec']);
@@ -100,9 +102,17 @@ export function createDeviceCommandsService(deps: {
    * same transaction: where the APNs push outbox is told (issue 25 item 4; not wired yet).
    */
   onAppleQueued?: (tx: Executor, organizationId: string, deviceIds: string[]) => Promise<void>;
+  /** Which webhook endpoints want an organization's events (the endpoint cache); by default read each time. */
+  webhookEndpoints?: EndpointLookup;
 }) {
   const { database, clock } = deps;
   const repo = (db: Executor = database.db) => createDeviceCommandsRepo(db);
+
+  /** The webhook events of commands just completed, in the transaction that completed them. */
+  function recordEnds(tx: Executor, organizationId: string, completed: DeviceCommandRecord[]): Promise<void> {
+    const tokenOf = (deviceId: string) => repo(tx).deviceTokenId(organizationId, completed[0]!.platform as CommandPlatform, deviceId);
+    return enqueueCommandEvents(tx, organizationId, completed, tokenOf, deps.webhookEndpoints);
+  }
 
   /**
    * The locked commands that fit the budget, in order. A first command larger than an empty
@@ -116,7 +126,8 @@ export function createDeviceCommandsService(deps: {
       const size = budget.sizeOf(row);
       if (size > left) {
         if (taken.length === 0) {
-          await repo(tx).complete(organizationId, row.id, 'error', { code: null, message: 'larger than the device’s MaxMsgSize' }, now);
+          const failed = await repo(tx).complete(organizationId, row.id, 'error', { code: null, message: 'larger than the device’s MaxMsgSize' }, now);
+          if (failed) await recordEnds(tx, organizationId, [failed]);
           continue;
         }
         break;
@@ -214,18 +225,22 @@ export function createDeviceCommandsService(deps: {
       if (sent.length === 0) return [];
       const byRef = new Map(sent.map((c) => [`${c.msgId}/${c.cmdId}`, c]));
       const now = clock.now();
-      const completed: DeviceCommandRecord[] = [];
-      for (const status of statuses) {
-        const command = byRef.get(`${status.msgRef}/${status.cmdRef}`);
-        if (!command) continue;
-        const ok = status.code >= 200 && status.code < 300;
-        const meaning = OMA_DM_STATUS[status.code] ?? null;
-        const message = status.detail ? (meaning ? `${meaning}: ${status.detail}` : status.detail) : meaning;
-        const result: CommandResult = { code: status.code, message };
-        const row = await repo().complete(organizationId, command.id, ok ? 'acknowledged' : 'error', result, now);
-        if (row) completed.push(row);
-      }
-      return completed;
+      // One transaction for the message's completions and their webhook events.
+      return database.db.transaction(async (tx) => {
+        const completed: DeviceCommandRecord[] = [];
+        for (const status of statuses) {
+          const command = byRef.get(`${status.msgRef}/${status.cmdRef}`);
+          if (!command) continue;
+          const ok = status.code >= 200 && status.code < 300;
+          const meaning = OMA_DM_STATUS[status.code] ?? null;
+          const message = status.detail ? (meaning ? `${meaning}: ${status.detail}` : status.detail) : meaning;
+          const result: CommandResult = { code: status.code, message };
+          const row = await repo(tx).complete(organizationId, command.id, ok ? 'acknowledged' : 'error', result, now);
+          if (row) completed.push(row);
+        }
+        if (completed.length > 0) await recordEnds(tx, organizationId, completed);
+        return completed;
+      });
     },
 
     /**
@@ -246,17 +261,22 @@ export function createDeviceCommandsService(deps: {
         });
         return undefined;
       }
-      const db = tx ?? database.db;
-      const command = report.commandUuid ? await repo(db).get(organizationId, deviceId, report.commandUuid.toLowerCase()) : undefined;
+      const command = report.commandUuid ? await repo(tx).get(organizationId, deviceId, report.commandUuid.toLowerCase()) : undefined;
       if (!command) {
         throw new AppError('NOT_FOUND', { data: { errors: [{ path: 'body.CommandUUID', message: 'is not a command of this device' }] } });
       }
       if (report.status === 'NotNow') {
-        await repo(db).notNow(organizationId, command.id, now);
+        await repo(tx).notNow(organizationId, command.id, now);
         return undefined;
       }
-      if (report.status === 'Acknowledged') return repo(db).complete(organizationId, command.id, 'acknowledged', null, now);
-      return repo(db).complete(organizationId, command.id, 'error', appleErrorResult(report), now);
+      return inTransaction(async (db) => {
+        const done =
+          report.status === 'Acknowledged'
+            ? await repo(db).complete(organizationId, command.id, 'acknowledged', null, now)
+            : await repo(db).complete(organizationId, command.id, 'error', appleErrorResult(report), now);
+        if (done) await recordEnds(db, organizationId, [done]);
+        return done;
+      });
     },
 
     /** Windows: a new SessionID means the session that sent the unanswered commands is over. */

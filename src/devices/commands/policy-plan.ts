@@ -74,3 +74,23 @@ export function planEnrollmentCommands(input: PlanInput): NewDeviceCommand[] {
   for (const assignment of byPrecedence(input.assignments)) for (const profile of assignment.items) install(profile, assignment.policyId);
   return commands;
 }
+
+/** Assigned policies (their stored details) -> what the Windows plan takes: each policy's `settings`. */
+export function windowsAssignments(assigned: readonly { policyId: string; priority: number; details: Record<string, unknown> }[]): PlannedAssignment<WindowsSetting>[] {
+  return assigned.map((a) => ({ policyId: a.policyId, priority: a.priority, items: Array.isArray(a.details.settings) ? (a.details.settings as WindowsSetting[]) : [] }));
+}
+
+/**
+ * What a device must be sent when its planned commands go from `before` to `after` (a change of
+ * its token's assignments): each command of `after` whose target `before` did not plan, or
+ * planned with another verb or payload. A winner that moved to another policy with the same
+ * value is nothing to send; a target no longer planned is left as it is (Windows: the contract
+ * queues only changed and added settings).
+ */
+export function changedCommands(before: readonly NewDeviceCommand[], after: readonly NewDeviceCommand[]): NewDeviceCommand[] {
+  const was = new Map(before.map((c) => [c.target, c]));
+  return after.filter((c) => {
+    const old = was.get(c.target);
+    return !old || old.type !== c.type || JSON.stringify(old.payload ?? null) !== JSON.stringify(c.payload ?? null);
+  });
+}

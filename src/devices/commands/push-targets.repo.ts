@@ -1,4 +1,4 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, not } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { appleDevices } from '../../db/schema.ts';
 import { tokenNotRefused } from '../../push/push-outbox.repo.ts';
@@ -21,6 +21,16 @@ export function createPushTargetsRepo(db: Executor) {
         .where(and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.id, deviceId), pushable))
         .limit(1);
       return row?.pushToken && row.pushMagic ? { pushToken: row.pushToken, pushMagic: row.pushMagic } : undefined;
+    },
+
+    /** Which of these devices' current push token APNs refused for good (the device object's `pushTokenInvalid`). */
+    async refusedTokens(organizationId: string, deviceIds: string[]): Promise<Set<string>> {
+      if (deviceIds.length === 0) return new Set();
+      const rows = await db
+        .select({ id: appleDevices.id })
+        .from(appleDevices)
+        .where(and(eq(appleDevices.organizationId, organizationId), inArray(appleDevices.id, deviceIds), isNotNull(appleDevices.pushToken), not(tokenNotRefused(appleDevices))));
+      return new Set(rows.map((r) => r.id));
     },
   };
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, policies } from '../../db/schema.ts';
 import type { Platform } from '../../platforms/platforms.ts';
-import { recordCommandsQueuedInTransaction, recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
+import { recordQueuedCommands, redeemInTransaction, type QueuedCommandNote } from './token-lifecycle.service.ts';
 import { effectiveState, storedPending, type TokenState } from './token-state.ts';
 import { findTokenByLinkSecret, type TokenRecord } from './token.repo.ts';
 
@@ -171,7 +171,11 @@ export async function assignedPoliciesInTransaction(tx: Executor, organizationId
     .from(enrollmentTokens)
     .where(and(eq(enrollmentTokens.organizationId, organizationId), eq(enrollmentTokens.id, tokenId)))
     .limit(1);
-  const assignments = token?.assignments ?? [];
+  return livePoliciesOf(tx, organizationId, token?.assignments ?? []);
+}
+
+/** Assignments (a token's, now or before a change) with what their live policies carry; a deleted policy sends nothing. */
+export async function livePoliciesOf(tx: Executor, organizationId: string, assignments: readonly { policyId: string; priority: number }[]): Promise<AssignedPolicy[]> {
   if (assignments.length === 0) return [];
   const rows = await tx
     .select({ id: policies.id, details: policies.details })
@@ -183,6 +187,3 @@ export async function assignedPoliciesInTransaction(tx: Executor, organizationId
     return d ? [{ policyId: a.policyId, priority: a.priority, details: d }] : [];
   });
 }
-
-/** The trail's record of what a redemption queued for its device. */
-export const recordCommandsQueued = recordCommandsQueuedInTransaction;

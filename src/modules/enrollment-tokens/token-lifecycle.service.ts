@@ -7,7 +7,7 @@ import { isEmail, normalizeEmail } from '../../lib/email-address.ts';
 import { idempotent } from '../../lib/idempotency.ts';
 import { newId } from '../../lib/ids.ts';
 import { dependentRows } from '../../db/bulk-insert.ts';
-import { emailOutbox, tokenEvents, webhookDeliveries } from '../../db/schema.ts';
+import { emailOutbox, tokenEvents, webhookDeliveries, type StoredAssignment } from '../../db/schema.ts';
 import { createOutboxRepo, type NewOutboxRecord } from '../../mail/outbox.repo.ts';
 import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
 import { enabledEndpoints } from '../../webhooks/webhooks.repo.ts';
@@ -146,20 +146,13 @@ export interface QueuedCommandNote {
 
 /**
  * The token's trail records what its redemption (or a later change of its policies) queued for
- * its device: one `commands.queued` event, in the caller's transaction.
+ * its device: one `commands.queued` event, in the caller's transaction; nothing when nothing
+ * was queued. The one writer of that event, for both platforms.
  */
 export async function recordQueuedCommands(tx: Executor, args: { organizationId: string; tokenId: string; deviceId: string; at: Date; commands: QueuedCommandNote[] }): Promise<void> {
   if (args.commands.length === 0) return;
   const changes = { deviceId: args.deviceId, commands: args.commands };
   await recordTransitions(tx, args.organizationId, [{ tokenId: args.tokenId, type: 'commands.queued', actorKeyId: null, at: args.at, changes }]);
-}
-
-/**
- * What a redemption queued for its device (the commands of the token's policies), in the
- * token's trail, in the redemption's transaction.
- */
-export async function recordCommandsQueuedInTransaction(tx: Executor, organizationId: string, tokenId: string, at: Date, changes: Record<string, unknown>): Promise<void> {
-  await recordTransitions(tx, organizationId, [{ tokenId, type: 'commands.queued', actorKeyId: null, at, changes }]);
 }
 
 export interface BulkEntryResult {
@@ -177,6 +170,14 @@ export interface BulkResult {
 
 const entryError = (name: keyof typeof ERRORS, message?: string) => ({ code: ERRORS[name].code, message: message ?? ERRORS[name].message });
 
+/** What changed on a redeemed token: its device, and the assignments it had before (the row holds the new ones). */
+export interface AssignmentsChange {
+  tokenId: string;
+  deviceId: string;
+  before: readonly StoredAssignment[];
+}
+export type AssignmentsChangedHook = (tx: Executor, organizationId: string, platform: Platform, change: AssignmentsChange) => Promise<void>;
+
 export function createTokenLifecycle(deps: {
   database: Database;
   clock: Clock;
@@ -187,6 +188,11 @@ export function createTokenLifecycle(deps: {
   emailLimits: EmailLimits;
   /** Which webhook endpoints want an organization's events (the process's cache); read each time without it. */
   webhookEndpoints?: EndpointLookup;
+  /**
+   * A redeemed token's policies or own profiles changed, in the update's transaction (after the
+   * row is written): where its device's difference is queued (devices/, wired in container.ts).
+   */
+  onAssignmentsChanged?: AssignmentsChangedHook;
 }) {
   const db = deps.database.db;
   const endpointsOf = deps.webhookEndpoints ?? enabledEndpoints;
@@ -297,9 +303,14 @@ export function createTokenLifecycle(deps: {
         const before = await rowOrFail(tx, org, platform, id, true);
         const loaded = await loadReferences(tx, org, platform, patch);
         const set = patchToColumns(patch);
-        const updated = await createTokenRepo(tx).updateOpen(org, platform, before.token.id, set, view.now);
+        const updated = await createTokenRepo(tx).updateEditable(org, platform, before.token.id, set, view.now);
         if (!updated) throw new AppError('TOKEN_NOT_PENDING', { data: { state: effectiveState(before.token.state, before.token.expireAt, view.now) } });
-        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes: updatedChanges(before.token, set) }], endpointsOf);
+        const changes = updatedChanges(before.token, set);
+        await recordTransitions(tx, org, [{ tokenId: updated.id, type: 'updated', actorKeyId: auth.keyId, at: view.now, changes }], endpointsOf);
+        // The device a redeemed token enrolled gets the difference, once, with this change.
+        if (updated.state === 'DONE' && updated.deviceId && ('policyAssignments' in changes || 'profiles' in changes)) {
+          await deps.onAssignmentsChanged?.(tx, org, platform, { tokenId: updated.id, deviceId: updated.deviceId, before: before.token.policyAssignments });
+        }
         return render(tx, org, platform, { ...before, token: updated }, view, loaded);
       });
     },

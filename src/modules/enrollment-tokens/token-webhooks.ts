@@ -3,12 +3,12 @@ import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, type TokenState } from '../../db/schema.ts';
 import { newId } from '../../lib/ids.ts';
 import type { EndpointLookup } from '../../webhooks/endpoint-cache.ts';
-import type { WebhookEventType, WebhookPayload } from '../../webhooks/webhook-events.ts';
+import type { TokenWebhookEventType, WebhookPayload } from '../../webhooks/webhook-events.ts';
 import { enabledEndpoints, insertDeliveries, type EnabledEndpoint, type NewWebhookDelivery } from '../../webhooks/webhooks.repo.ts';
 import { effectiveState } from './token-state.ts';
 
 /** The audit trail's event types that are webhook events; the others (updated, email.queued, ...) are not. */
-const FROM_AUDIT: Readonly<Record<string, WebhookEventType>> = {
+const FROM_AUDIT: Readonly<Record<string, TokenWebhookEventType>> = {
   created: 'enrollmentToken.created',
   'email.sent': 'enrollmentToken.emailSent',
   'email.failed': 'enrollmentToken.emailFailed',
@@ -73,7 +73,7 @@ function emailOf(changes: Record<string, unknown> | undefined): NonNullable<Webh
   return typeof changes?.error === 'string' ? { id, attempts, error: changes.error } : { id, attempts };
 }
 
-export function toPayload(type: WebhookEventType, organizationId: string, event: TokenAuditEvent, token: TokenSnapshot): WebhookPayload {
+export function toPayload(type: TokenWebhookEventType, organizationId: string, event: TokenAuditEvent, token: TokenSnapshot): WebhookPayload {
   return {
     type,
     timestamp: event.at.toISOString(),
@@ -128,7 +128,7 @@ export async function webhookContextFor(
 }
 
 /** The audit events that are webhook events, with their webhook type. */
-function webhookEvents(events: readonly TokenAuditEvent[]): Array<{ event: TokenAuditEvent; type: WebhookEventType }> {
+function webhookEvents(events: readonly TokenAuditEvent[]): Array<{ event: TokenAuditEvent; type: TokenWebhookEventType }> {
   return events.flatMap((event) => {
     const type = FROM_AUDIT[event.type];
     return type ? [{ event, type }] : [];

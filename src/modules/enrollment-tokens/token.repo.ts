@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, ne, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, or, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
 import { insertRowsReturning, type DependentRows } from '../../db/bulk-insert.ts';
 import type { Executor } from '../../db/client.ts';
 import { enrollmentTokens, mdmUsers, organizations, tokenCounts } from '../../db/schema.ts';
@@ -207,12 +207,16 @@ export function createTokenRepo(db: Executor) {
       return { items: rows as TokenRow[], total: Number(counted[0]?.n ?? 0) };
     },
 
-    /** Changes a token that can still enroll a device; undefined when it cannot. */
-    async updateOpen(organizationId: string, platform: Platform, id: string, set: Partial<NewTokenRecord>, now: Date): Promise<TokenRecord | undefined> {
+    /**
+     * Changes a token that can still enroll a device, or that enrolled one (DONE: its policies
+     * keep applying to the device, so they may still change); undefined for an expired or
+     * revoked token.
+     */
+    async updateEditable(organizationId: string, platform: Platform, id: string, set: Partial<NewTokenRecord>, now: Date): Promise<TokenRecord | undefined> {
       const [row] = await db
         .update(enrollmentTokens)
         .set({ ...set, updatedAt: now })
-        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), stateSql(now).open))
+        .where(and(scope(organizationId, platform), eq(enrollmentTokens.id, id), or(stateSql(now).open, eq(enrollmentTokens.state, 'DONE'))))
         .returning();
       return row;
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planEnrollmentCommands } from '../../../src/devices/commands/policy-plan.ts';
+import { changedCommands, planEnrollmentCommands } from '../../../src/devices/commands/policy-plan.ts';
 
 const TOKEN = '0123456789abcdef01234567';
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaa';
@@ -10,6 +10,22 @@ describe('policy plan (pure)', () => {
   test('Windows: nothing to plan without settings', () => {
     assert.deepEqual(planEnrollmentCommands({ platform: 'windows', tokenId: TOKEN, assignments: [] }), []);
     assert.deepEqual(planEnrollmentCommands({ platform: 'windows', tokenId: TOKEN, assignments: [{ policyId: P1, priority: 0, items: [] }] }), []);
+  });
+
+  test('Windows: a change of assignments sends the changed and added winners, not one that moved with the same value', () => {
+    const plan = (assignments: { policyId: string; priority: number; items: { locUri: string; format: string; data: string; verb?: 'Add' }[] }[]) => planEnrollmentCommands({ platform: 'windows', tokenId: TOKEN, assignments });
+    const before = plan([{ policyId: P1, priority: 5, items: [{ locUri: './Device/A', format: 'int', data: '0' }, { locUri: './Device/B', format: 'chr', data: 'b' }, { locUri: './Device/C', format: 'int', data: '1' }] }]);
+    const after = plan([
+      { policyId: P1, priority: 5, items: [{ locUri: './Device/A', format: 'int', data: '0' }, { locUri: './Device/B', format: 'chr', data: 'b' }, { locUri: './Device/C', format: 'int', data: '1' }] },
+      { policyId: P2, priority: 1, items: [{ locUri: './Device/B', format: 'chr', data: 'b' }, { locUri: './Device/C', format: 'int', data: '2' }, { locUri: './Device/A', format: 'int', data: '0', verb: 'Add' }, { locUri: './Device/D', format: 'chr', data: 'd' }] },
+    ]);
+    assert.deepEqual(changedCommands(before, after).map((c) => [c.type, c.target, (c.payload as { data: string }).data, c.source?.policyId]), [
+      ['Replace', './Device/C', '2', P2],
+      ['Add', './Device/A', '0', P2],
+      ['Replace', './Device/D', 'd', P2],
+    ]);
+    assert.deepEqual(changedCommands(after, after), []);
+    assert.deepEqual(changedCommands(after, before).map((c) => c.target), ['./Device/A', './Device/C'], 'back to the first policy’s values; nothing for the dropped D');
   });
 
   test('Windows: one command per LocURI, the lower priority number wins, verbs and order kept', () => {

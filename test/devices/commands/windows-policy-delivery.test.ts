@@ -17,7 +17,8 @@ import { all, BEHIND_PROXY, deviceCertificateOf, faultSubcode, managementSession
 let ctx: TestContext;
 let a: TestOrg;
 before(async () => {
-  ctx = await buildTestApp(BEHIND_PROXY);
+  // Webhook endpoints on loopback's discard port: no sender runs here, the deliveries are read through the API.
+  ctx = await buildTestApp({ ...BEHIND_PROXY, webhookAllowPrivateNetworks: true });
   a = await createOrg(ctx);
 });
 after(() => ctx.close());
@@ -82,6 +83,18 @@ async function session(pc: { pem: string }, body: string) {
 
 const commandsOf = (root: Element): Element[] =>
   Array.from(all(root, 'SyncBody')[0]!.childNodes).filter((n): n is Element => n.nodeType === 1 && !['Status', 'Final'].includes((n as Element).localName ?? ''));
+
+/** An endpoint of `t` for `events` (every event when not given), and its deliveries of command events, oldest first. */
+async function endpoint(t: TestOrg, events?: string[]) {
+  const res = await call(ctx.app, t.adminKey, { method: 'POST', url: `/v1/organizations/${t.org.id}/webhooks`, payload: { url: 'http://127.0.0.1:9/hook', ...(events ? { events } : {}) } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.data.id as string;
+}
+async function commandEvents(t: TestOrg, hookId: string) {
+  const res = await call(ctx.app, t.adminKey, { method: 'GET', url: `/v1/organizations/${t.org.id}/webhooks/${hookId}/deliveries?limit=500` });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return [...res.body.data.items].reverse().filter((d: { eventType: string }) => d.eventType.startsWith('device.')) as Array<{ eventType: string; tokenId: string; payload: { type: string; timestamp: string; data: Record<string, unknown> } }>;
+}
 
 const retire = (id: string) => call(ctx.app, a.adminKey, { method: 'DELETE', url: `${devicesPath()}/${id}` });
 
@@ -195,6 +208,91 @@ describe('a Windows PC gets its token’s policies', () => {
     assert.deepEqual(queue.slice(2).map((c: { source: object }) => c.source), [{ tokenId: pc.tokenId, policyId: shared }, { tokenId: pc.tokenId, policyId: shared }]);
     assert.match(queue[2].id, /^[a-f0-9]{24}$/);
     assert.equal((await retire(pc.id)).status, 200);
+  });
+
+  test('each answered command is a webhook event with the command; a re-queued one is none; other endpoints get nothing', async () => {
+    const wanted = await endpoint(a, ['device.command.acknowledged', 'device.command.failed']);
+    const onlyFailed = await endpoint(a, ['device.command.failed']);
+    const unsubscribed = await endpoint(a, ['enrollmentToken.redeemed']);
+    const b = await createOrg(ctx);
+    const theirs = await endpoint(b);
+    const pc = await enrollCapturedPc([{ winPolicyId: await policy('Evented', [
+      { locUri: CAMERA, format: 'int', data: '0' },
+      { locUri: PRINTERS, format: 'chr', data: 'Hall' },
+      { locUri: BLOB, format: 'b64', data: 'aGk=' },
+    ]), priority: 0 }]);
+
+    const first = commandsOf((await session(pc, captured('21'))).root);
+    assert.equal(first.length, 3);
+    // The PC answers two of them; the third is never answered in this session.
+    await session(pc, answer('21', '2', '1', [
+      { cmdRef: text(first[0]!, 'CmdID')!, cmd: 'Replace', code: 200 },
+      { cmdRef: text(first[1]!, 'CmdID')!, cmd: 'Replace', code: 405, detail: 'The node is read-only' },
+    ]));
+    assert.equal((await commandEvents(a, wanted)).length, 2);
+    // A new session: the unanswered command goes back to the queue (no event) and out again.
+    const again = commandsOf((await session(pc, captured('22'))).root);
+    assert.deepEqual(again.map((c) => text(c, 'LocURI')), [BLOB]);
+    assert.equal((await commandEvents(a, wanted)).length, 2, 're-queued is not an end');
+    await session(pc, answer('22', '2', '1', [{ cmdRef: text(again[0]!, 'CmdID')!, cmd: 'Replace', code: 200 }]));
+    // A repeated Status for a command already completed is no second event.
+    await session(pc, answer('22', '3', '1', [{ cmdRef: text(again[0]!, 'CmdID')!, cmd: 'Replace', code: 200 }]));
+
+    const items = (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}/commands` })).body.data.items as Array<{ id: string; target: string }>;
+    const byTarget = (target: string) => items.find((c) => c.target === target)!;
+    const events = await commandEvents(a, wanted);
+    assert.deepEqual(events.map((e) => [e.eventType, e.payload.type, (e.payload.data.command as { target: string }).target]), [
+      ['device.command.acknowledged', 'device.command.acknowledged', CAMERA],
+      ['device.command.failed', 'device.command.failed', PRINTERS],
+      ['device.command.acknowledged', 'device.command.acknowledged', BLOB],
+    ]);
+    for (const e of events) {
+      const command = e.payload.data.command as { target: string; completedAt: string };
+      assert.deepEqual(e.payload.data, { organizationId: a.org.id, platform: 'windows', deviceId: pc.id, tokenId: pc.tokenId, command: byTarget(command.target) }, 'the command as the API lists it');
+      assert.equal(e.payload.timestamp, command.completedAt);
+      assert.equal(e.tokenId, pc.tokenId);
+    }
+    assert.deepEqual((events[1]!.payload.data.command as { result: object }).result, { code: 405, message: 'Command not allowed: The node is read-only' });
+    assert.deepEqual((await commandEvents(a, onlyFailed)).map((e) => e.eventType), ['device.command.failed']);
+    assert.deepEqual(await commandEvents(a, unsubscribed), []);
+    assert.deepEqual(await commandEvents(b, theirs), [], 'another organization’s endpoint');
+    for (const id of [wanted, onlyFailed, unsubscribed]) assert.equal((await call(ctx.app, a.adminKey, { method: 'DELETE', url: `/v1/organizations/${a.org.id}/webhooks/${id}` })).status, 200);
+    assert.equal((await retire(pc.id)).status, 200);
+  });
+
+  test('a redeemed token given another policy: its PC gets the changed and added winners in its next session, once', async () => {
+    const first = await policy('First', [{ locUri: CAMERA, format: 'int', data: '0' }, { locUri: PRINTERS, format: 'chr', data: 'Hall' }]);
+    const pc = await enrollCapturedPc([{ winPolicyId: first, priority: 5 }]);
+    const sent = commandsOf((await session(pc, captured('31'))).root);
+    await session(pc, answer('31', '2', '1', sent.map((c) => ({ cmdRef: text(c, 'CmdID')!, cmd: 'Replace', code: 200 }))));
+    const tokenUrl = `${tokensPath(a.org.id, 'windows')}/${pc.tokenId}`;
+    const put = (payload: object) => call(ctx.app, a.adminKey, { method: 'PUT', url: tokenUrl, payload });
+    const queuedCount = async () => (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}` })).body.data.commands.queued;
+
+    // Another policy that wins the camera with another value, sets the printers the same way, and adds a blob.
+    const second = await policy('Second', [{ locUri: CAMERA, format: 'int', data: '1' }, { locUri: PRINTERS, format: 'chr', data: 'Hall' }, { locUri: BLOB, format: 'b64', data: 'aGk=' }]);
+    const assignments = [{ winPolicyId: first, priority: 5 }, { winPolicyId: second, priority: 1 }];
+    const res = await put({ winPolicyAssignments: assignments });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.data.state, 'DONE');
+    assert.equal(await queuedCount(), 2);
+    // The same assignments again, or a change of the name only: nothing more.
+    assert.equal((await put({ winPolicyAssignments: assignments })).status, 200);
+    assert.equal((await put({ displayName: 'Renamed PC' })).status, 200);
+    assert.equal(await queuedCount(), 2);
+
+    const next = commandsOf((await session(pc, captured('32'))).root);
+    assert.deepEqual(next.map((c) => [c.localName, text(c, 'LocURI'), text(c, 'Data')]), [['Replace', CAMERA, '1'], ['Replace', BLOB, 'aGk=']]);
+    const queue = (await call(ctx.app, a.adminKey, { method: 'GET', url: `${devicesPath()}/${pc.id}/commands?limit=100` })).body.data.items;
+    assert.deepEqual(queue.slice(2).map((c: { source: object }) => c.source), [{ tokenId: pc.tokenId, policyId: second }, { tokenId: pc.tokenId, policyId: second }]);
+    // A refused change (a policy of no one) queues nothing either.
+    const bad = await put({ winPolicyAssignments: [{ winPolicyId: 'ffffffffffffffffffffffff', priority: 0 }] });
+    assert.deepEqual([bad.status, bad.body.error.code], [404, 3001]);
+    assert.equal((await retire(pc.id)).status, 200);
+    // A retired PC's token changes reach nothing.
+    const third = await policy('Third', [{ locUri: HIDE_SLEEP, format: 'bool', data: 'true' }]);
+    assert.equal((await put({ winPolicyAssignments: [{ winPolicyId: third, priority: 0 }] })).status, 200);
+    assert.equal(await queuedCount(), 0);
   });
 
   test('malformed and out-of-session Statuses get a protocol answer, never a 500', async () => {
