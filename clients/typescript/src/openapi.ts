@@ -5335,6 +5335,13 @@ export interface paths {
                     page?: number;
                     limit?: number;
                     sort?: string;
+                    state?: "AUTHENTICATED" | "ENROLLED" | "UNENROLLED";
+                    /** @description The MDM user whose enrollment token the device enrolled with */
+                    "mdm-user"?: string;
+                    /** @description Only devices last seen at or after this time */
+                    "last-seen-after"?: string;
+                    /** @description Only devices last seen before this time (or never) */
+                    "last-seen-before"?: string;
                 };
                 header?: never;
                 path: {
@@ -12152,6 +12159,13 @@ export interface paths {
                     page?: number;
                     limit?: number;
                     sort?: string;
+                    state?: "enrolled" | "unenrolled";
+                    /** @description The MDM user whose enrollment token the device enrolled with */
+                    "mdm-user"?: string;
+                    /** @description Only devices last seen at or after this time */
+                    "last-seen-after"?: string;
+                    /** @description Only devices last seen before this time (or never) */
+                    "last-seen-before"?: string;
                 };
                 header?: never;
                 path: {
