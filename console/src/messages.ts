@@ -2,6 +2,8 @@
  * Every word of the console, in English and Spanish. `{name}` is filled in by t(). Adding a key
  * to `en` makes the compiler ask for it in `es`.
  */
+import { deviceEn, deviceEs } from './device-messages.ts';
+
 export const en = {
   'common.loading': 'Loading…',
   'common.working': 'Working…',
@@ -268,6 +270,7 @@ export const en = {
   'role.admin': 'Admin',
   'role.developer': 'Developer',
   'role.viewer': 'Viewer',
+  ...deviceEn,
 };
 
 export type MessageKey = keyof typeof en;
@@ -538,4 +541,5 @@ export const es: Record<MessageKey, string> = {
   'role.admin': 'Administrador',
   'role.developer': 'Desarrollador',
   'role.viewer': 'Lector',
+  ...deviceEs,
 };
