@@ -69,6 +69,16 @@ export const deviceEn = {
   'sort.serialNumber': 'Serial number',
   // The token trail's event of the policies' commands (TOKEN_EVENT_TYPES): without it the token page failed to draw.
   'event.commands.queued': 'Commands queued for the device',
+  'nav.dashboard': 'Dashboard',
+  'dashboard.title': 'Dashboard',
+  'dashboard.windows': 'Windows tokens',
+  'dashboard.apple': 'Apple tokens',
+  'dashboard.expiringSoon': 'Expiring in the next 24 hours: {n}',
+  'dashboard.emailsFailed': 'Emails that failed: {n}',
+  'dashboard.commandsFailed': 'Commands that failed: {n}',
+  'dashboard.enrollments': 'Enrollments per day, last 30 days',
+  'dashboard.enrollmentsTable': 'The numbers, day by day',
+  'dashboard.day': 'Day',
 };
 
 export const deviceEs: Record<keyof typeof deviceEn, string> = {
@@ -140,4 +150,14 @@ export const deviceEs: Record<keyof typeof deviceEn, string> = {
   'sort.lastSeenAt': 'Última conexión',
   'sort.serialNumber': 'Número de serie',
   'event.commands.queued': 'Comandos en cola para el dispositivo',
+  'nav.dashboard': 'Panel',
+  'dashboard.title': 'Panel',
+  'dashboard.windows': 'Tokens de Windows',
+  'dashboard.apple': 'Tokens de Apple',
+  'dashboard.expiringSoon': 'Caducan en las próximas 24 horas: {n}',
+  'dashboard.emailsFailed': 'Correos fallidos: {n}',
+  'dashboard.commandsFailed': 'Comandos fallidos: {n}',
+  'dashboard.enrollments': 'Inscripciones por día, últimos 30 días',
+  'dashboard.enrollmentsTable': 'Los números, día a día',
+  'dashboard.day': 'Día',
 };

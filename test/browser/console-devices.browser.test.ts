@@ -5,7 +5,8 @@
  * the policy's commands and its answer fails one of them; an Apple device row stands behind a
  * real Apple token. An admin filters the lists, opens each device (identity, token and user,
  * policies, the commands with their codes), follows the token link and back, and retires the
- * Apple device after the question; a viewer sees no Retire. Each page at 1440 and 390 CSS px,
+ * Apple device after the question; a viewer sees no Retire. The dashboard, the home page, shows
+ * the dashboard route's figures as text and links. Each page at 1440 and 390 CSS px,
  * audited by axe-core at WCAG 2.2 AA, screenshots as `console-device*.png` in the artifacts dir.
  */
 import assert from 'node:assert/strict';
@@ -132,7 +133,8 @@ if (skipReason) {
     await page.goto(`${base}/console/`);
     await page.getByLabel('API key').fill(key);
     await page.getByLabel('API key').press('Enter');
-    await page.getByRole('heading', { name: 'Windows enrollment tokens' }).waitFor();
+    // The console's home page is the dashboard.
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     return { page, problems, close: () => context.close() };
   }
 
@@ -155,6 +157,22 @@ if (skipReason) {
       test(`an admin lists, filters and opens each platform's device at ${width} px`, async () => {
         const { page, problems, close } = await signedIn(a.adminKey, viewport);
         try {
+          // The dashboard's figures are the API's, as text beside the charts, each a link to its list.
+          const figures = (await call(ctx.app, a.adminKey, { method: 'GET', url: `/v1/organizations/${a.org.id}/dashboard` })).body.data;
+          const windowsCard = page.getByRole('region', { name: 'Windows tokens' });
+          await windowsCard.getByRole('link', { name: `Enrolled: ${figures.tokens.windows.DONE}` }).waitFor();
+          assert.equal(figures.tokens.windows.DONE, 1);
+          await windowsCard.getByRole('link', { name: `Commands that failed: ${figures.commandsFailed.windows}` }).waitFor();
+          assert.equal(figures.commandsFailed.windows, 1);
+          await page.getByRole('region', { name: 'Apple tokens' }).getByRole('link', { name: `Pending: ${figures.tokens.apple.PENDING}` }).waitFor();
+          await page.getByText('The numbers, day by day').click();
+          const today = figures.enrollmentsPerDay.at(-1);
+          assert.deepEqual([today.windows, today.apple], [1, 1]);
+          assert.match(await page.getByRole('row').filter({ hasText: today.day }).innerText(), /1\s+1/);
+          await check(page, `dashboard-${width}`);
+          await windowsCard.getByRole('link', { name: /Commands that failed/ }).click();
+          await page.getByRole('heading', { level: 1, name: 'Windows devices' }).waitFor();
+
           await open(page, '/devices/windows', /Windows devices/);
           const row = page.getByRole('row').filter({ hasText: FLEET_DEVICE_ID });
           await row.waitFor();
