@@ -17,6 +17,7 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { mdmUsersRoutes } from './modules/mdm-users/mdm-users.routes.ts';
 import { policiesRoutes } from './modules/policies/policies.routes.ts';
 import { segmentsRoutes } from './modules/segments/segments.routes.ts';
+import { dashboardRoutes } from './modules/dashboard/dashboard.routes.ts';
 import { vppLocationsRoutes } from './modules/vpp-locations/vpp-locations.routes.ts';
 import { devicesRoutes } from './devices/devices.routes.ts';
 import { PLATFORMS } from './platforms/platforms.ts';
@@ -171,6 +172,7 @@ export async function buildApp({ container, logger, onRoute, routes = [], tls }:
     wrongLinkLimit: { max: 20, timeWindowMs: 10 * 60_000 },
   });
   await app.register(segmentsRoutes, { segments: container.segments });
+  await app.register(dashboardRoutes, { dashboard: container.dashboard });
   await app.register(webhooksRoutes, { webhooks: container.webhooks });
   for (const platform of PLATFORMS) {
     await app.register(enrollmentTokenRoutes, { platform, tokens: container.tokens, lifecycle: container.tokenLifecycle });

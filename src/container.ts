@@ -25,6 +25,7 @@ import { createPoliciesService } from './modules/policies/policies.service.ts';
 import { createEndpointCache } from './webhooks/endpoint-cache.ts';
 import { createPolicyCache } from './modules/policies/policy-cache.ts';
 import { createSegmentsService } from './modules/segments/segments.service.ts';
+import { createDashboardService } from './modules/dashboard/dashboard.service.ts';
 import { createVppLocationsService } from './modules/vpp-locations/vpp-locations.service.ts';
 import { createAppleEnrollment } from './devices/apple-enrollment.service.ts';
 import { createAppleLifecycle } from './devices/apple-lifecycle.service.ts';
@@ -183,6 +184,7 @@ export function createContainer(deps: ContainerDeps) {
     webhookEndpoints,
     vppLocations: createVppLocationsService({ database, clock }),
     segments: createSegmentsService({ database, clock }),
+    dashboard: createDashboardService({ database, clock }),
     enterprises: createEnterprisesService({ database }),
     mailer,
     outbox,

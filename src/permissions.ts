@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   'mdm.apple.vppLocation.create',
   'mdm.apple.vppLocation.update',
   'mdm.apple.vppLocation.remove',
+  // The console's home page: figures over tokens, devices, emails and commands (GET .../dashboard).
+  'base.organization.dashboard.get',
   'base.organization.segment.list',
   'base.organization.segment.get',
   'base.organization.segment.create',

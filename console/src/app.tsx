@@ -3,6 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { loadSession, signOut, whenSignedOut, type Session } from './api.ts';
 import { currentLang, LANGUAGES, setLang, t, type Lang } from './i18n.ts';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
+import { DashboardPage } from './pages/dashboard-page.tsx';
+import { DevicePage } from './pages/device-page.tsx';
+import { DevicesPage } from './pages/devices-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
 import { PolicyEditPage } from './pages/policy-edit-page.tsx';
 import { SegmentsPage } from './pages/segments-page.tsx';
@@ -64,6 +67,8 @@ function Routes({ path }: { path: string }) {
     if (b) return <TokenPage platform={a} id={b} />;
     return <TokensPage platform={a} />;
   }
+  if (section === 'dashboard' && !a) return <DashboardPage />;
+  if (section === 'devices' && isPlatform(a)) return b ? <DevicePage platform={a} id={b} /> : <DevicesPage platform={a} />;
   if (section === 'users' && !a) return <UsersPage />;
   if (section === 'policies' && isPlatform(a) && !b) return <PoliciesPage platform={a} />;
   if (section === 'segments' && !a) return <SegmentsPage />;
@@ -87,7 +92,7 @@ export function App() {
     void loadSession().then(setSession);
   }, []);
   useEffect(() => {
-    if (session && (loc.path === '/' || loc.path === '/sign-in')) navigate('/tokens/windows', { replace: true });
+    if (session && (loc.path === '/' || loc.path === '/sign-in')) navigate('/dashboard', { replace: true });
     setMenuOpen(false);
   }, [session, loc.path]);
 
@@ -128,8 +133,11 @@ export function App() {
           {t('nav.menu')}
         </button>
         <nav id="main-nav" class={menuOpen ? 'open' : ''} aria-label={t('nav.label')}>
+          <NavLink href="/dashboard" current={p}>{t('nav.dashboard')}</NavLink>
           <NavLink href="/tokens/windows" current={p}>{t('nav.windowsTokens')}</NavLink>
           <NavLink href="/tokens/apple" current={p}>{t('nav.appleTokens')}</NavLink>
+          {session.permissions.includes('mdm.windows.device.list') && <NavLink href="/devices/windows" current={p}>{t('nav.windowsDevices')}</NavLink>}
+          {session.permissions.includes('mdm.apple.device.list') && <NavLink href="/devices/apple" current={p}>{t('nav.appleDevices')}</NavLink>}
           <NavLink href="/users" current={p}>{t('nav.users')}</NavLink>
           <NavLink href="/policies/windows" current={p}>{t('nav.windowsPolicies')}</NavLink>
           <NavLink href="/policies/apple" current={p}>{t('nav.applePolicies')}</NavLink>

@@ -3,6 +3,7 @@
  * to `en` makes the compiler ask for it in `es`.
  */
 import { editingEn, editingEs } from './messages-editing.ts';
+import { deviceEn, deviceEs } from './device-messages.ts';
 
 export const en = {
   ...editingEn,
@@ -264,6 +265,7 @@ export const en = {
   'role.admin': 'Admin',
   'role.developer': 'Developer',
   'role.viewer': 'Viewer',
+  ...deviceEn,
 };
 
 export type MessageKey = keyof typeof en;
@@ -528,4 +530,5 @@ export const es: Record<MessageKey, string> = {
   'role.admin': 'Administrador',
   'role.developer': 'Desarrollador',
   'role.viewer': 'Lector',
+  ...deviceEs,
 };

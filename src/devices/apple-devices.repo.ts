@@ -3,6 +3,7 @@ import type { Executor } from '../db/client.ts';
 import { appleDevices } from '../db/schema.ts';
 import { listPage } from '../lib/listing.ts';
 import type { PageRequest, SortSpec } from '../lib/pagination.ts';
+import { deviceListWhere, type DeviceFilter } from './device-list-filter.ts';
 import { STATE_LITERALS } from './device-state.ts';
 import type { AppleDeviceSortField } from './devices.schemas.ts';
 
@@ -23,8 +24,9 @@ const SORT_COLUMNS = {
 export function createAppleDevicesRepo(db: Executor) {
   const scoped = (organizationId: string, id: string) => and(eq(appleDevices.organizationId, organizationId), eq(appleDevices.id, id));
   return {
-    async list(organizationId: string, sort: SortSpec<AppleDeviceSortField>, page: PageRequest) {
-      return listPage(db, appleDevices, { where: eq(appleDevices.organizationId, organizationId), sortColumns: SORT_COLUMNS, sort, ...page });
+    async list(organizationId: string, filter: DeviceFilter, sort: SortSpec<AppleDeviceSortField>, page: PageRequest) {
+      const where = deviceListWhere(db, appleDevices, 'apple', organizationId, filter);
+      return listPage(db, appleDevices, { where, sortColumns: SORT_COLUMNS, sort, ...page });
     },
 
     async get(organizationId: string, id: string): Promise<AppleDeviceRecord | undefined> {

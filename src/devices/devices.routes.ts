@@ -18,8 +18,9 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; devi
   const permission = PERMISSIONS[platform];
 
   app.get(base, { schema: schemas.list, config: { permission: permission.list } }, async (request) => {
-    const { page = 1, limit = 25, sort } = request.query;
-    return { status: true as const, data: await devices.list(authOf(request), { page, limit, sort }) };
+    const { page = 1, limit = 25, sort, state, 'mdm-user': mdmUserId, 'last-seen-after': after, 'last-seen-before': before } = request.query;
+    const filter = { state, mdmUserId: mdmUserId?.toLowerCase(), lastSeenAfter: after ? new Date(after) : undefined, lastSeenBefore: before ? new Date(before) : undefined };
+    return { status: true as const, data: await devices.list(authOf(request), { page, limit, sort, filter }) };
   });
 
   app.get(`${base}/:id`, { schema: schemas.get, config: { permission: permission.get } }, async (request) => {

@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject } from 'typebox';
 import { DateTime, Id, NullableDateTime, OrgEntityParams, OrgParams, PageQuery, literals, ok, paginated, withErrors } from '../lib/schemas.ts';
+import { ID_PATTERN } from '../lib/ids.ts';
 import { APPLE_STATE_LITERALS, WINDOWS_STATE_LITERALS } from './device-state.ts';
 import { CommandCounts, PolicyStates } from './commands/device-commands.schemas.ts';
 
@@ -69,6 +70,24 @@ export const AppleDevice = Type.Object({
 
 export type AppleDeviceView = Static<typeof AppleDevice>;
 
+/**
+ * The list's filters (besides paging and sort), the same on both platforms: its state, the MDM
+ * user whose token it enrolled with, and when it was last seen. A Windows device that has not
+ * opened a management session yet has no last-seen time: it counts as seen before any date.
+ */
+function listQuery(states: readonly string[]) {
+  return Type.Object(
+    {
+      ...PageQuery,
+      state: Type.Optional(literals(states)),
+      'mdm-user': Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'The MDM user whose enrollment token the device enrolled with' })),
+      'last-seen-after': Type.Optional(Type.String({ format: 'date-time', description: 'Only devices last seen at or after this time' })),
+      'last-seen-before': Type.Optional(Type.String({ format: 'date-time', description: 'Only devices last seen before this time (or never)' })),
+    },
+    { additionalProperties: false },
+  );
+}
+
 /** The words of one platform's device routes in the OpenAPI document. */
 interface RouteTexts {
   tag: string;
@@ -79,14 +98,14 @@ interface RouteTexts {
 }
 
 /** The list, get and retire schemas of one platform: the same shapes, its device object and words. */
-function deviceRouteSchemas<D extends TObject>(device: D, texts: RouteTexts) {
+function deviceRouteSchemas<D extends TObject, Q extends TObject>(device: D, query: Q, texts: RouteTexts) {
   const tags = [texts.tag];
   return {
     list: {
       tags,
       summary: texts.list,
       params: OrgParams,
-      querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      querystring: query,
       response: withErrors({ 200: ok(paginated(device)) }),
     },
     get: { tags, summary: texts.get, params: OrgEntityParams, response: withErrors({ 200: ok(device) }) },
@@ -94,7 +113,7 @@ function deviceRouteSchemas<D extends TObject>(device: D, texts: RouteTexts) {
   };
 }
 
-export const WINDOWS_DEVICE_ROUTES = deviceRouteSchemas(WindowsDevice, {
+export const WINDOWS_DEVICE_ROUTES = deviceRouteSchemas(WindowsDevice, listQuery(WINDOWS_STATE_LITERALS), {
   tag: 'Windows devices',
   list: 'List the Windows devices enrolled in the organization',
   get: 'Get a Windows device',
@@ -103,7 +122,7 @@ export const WINDOWS_DEVICE_ROUTES = deviceRouteSchemas(WindowsDevice, {
     'The device becomes unenrolled and every certificate Openroll issued to it is revoked: its next management session is refused, and its DeviceID may enroll again (a wiped or re-imaged PC). Retiring an unenrolled device changes nothing.',
 });
 
-export const APPLE_DEVICE_ROUTES = deviceRouteSchemas(AppleDevice, {
+export const APPLE_DEVICE_ROUTES = deviceRouteSchemas(AppleDevice, listQuery(APPLE_STATE_LITERALS), {
   tag: 'Apple devices',
   list: 'List the Apple devices enrolled with the organization’s tokens',
   get: 'Get an Apple device',

@@ -10,6 +10,7 @@ import type { Platform } from '../platforms/platforms.ts';
 import type { CommandCounts, PolicyState } from './commands/device-command.ts';
 import { createAppleDevicesRepo } from './apple-devices.repo.ts';
 import { createPushTargetsRepo } from './commands/push-targets.repo.ts';
+import type { DeviceFilter } from './device-list-filter.ts';
 import { toAppleDeviceView, toWindowsDeviceView } from './device.views.ts';
 import { APPLE_DEVICE_SORT_FIELDS, WINDOWS_DEVICE_SORT_FIELDS, type AppleDeviceView, type WindowsDeviceView } from './devices.schemas.ts';
 import { createWindowsDevicesRepo } from './windows-devices.repo.ts';
@@ -18,7 +19,7 @@ import { createWindowsDevicesRepo } from './windows-devices.repo.ts';
 interface DeviceKind<Row extends { id: string }, View, Sort extends string> {
   sortFields: readonly Sort[];
   repo(db: Executor): {
-    list(organizationId: string, sort: SortSpec<Sort>, page: PageRequest): Promise<{ items: Row[]; total: number }>;
+    list(organizationId: string, filter: DeviceFilter, sort: SortSpec<Sort>, page: PageRequest): Promise<{ items: Row[]; total: number }>;
     get(organizationId: string, id: string): Promise<Row | undefined>;
     /** Unenrolled unless it already was; the row either way, undefined for no such device. */
     retire(organizationId: string, id: string, at: Date): Promise<Row | undefined>;
@@ -38,7 +39,7 @@ export interface DeviceViews {
 }
 
 export interface DevicesService<P extends Platform> {
-  list(auth: AuthContext, query: PageRequest & { sort?: string | undefined }): Promise<Page<DeviceViews[P]>>;
+  list(auth: AuthContext, query: PageRequest & { sort?: string | undefined; filter?: DeviceFilter }): Promise<Page<DeviceViews[P]>>;
   get(auth: AuthContext, id: string): Promise<DeviceViews[P]>;
   retire(auth: AuthContext, id: string): Promise<DeviceViews[P]>;
 }
@@ -64,7 +65,7 @@ export function createDevicesService<P extends Platform>(platform: P, deps: { da
     async list(auth, query) {
       const sort = parseSort(query.sort, kind.sortFields, NEWEST_FIRST);
       const page = { page: query.page, limit: query.limit };
-      const { items, total } = await repo().list(auth.organization.id, sort, page);
+      const { items, total } = await repo().list(auth.organization.id, query.filter ?? {}, sort, page);
       return toPage(await withCounts(auth.organization.id, items), total, page);
     },
 

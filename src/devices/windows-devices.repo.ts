@@ -3,6 +3,7 @@ import type { Executor } from '../db/client.ts';
 import { windowsDevices } from '../db/schema.ts';
 import { listPage } from '../lib/listing.ts';
 import type { PageRequest, SortSpec } from '../lib/pagination.ts';
+import { deviceListWhere, type DeviceFilter } from './device-list-filter.ts';
 import { STATE_LITERALS } from './device-state.ts';
 import type { WindowsDeviceSortField } from './devices.schemas.ts';
 
@@ -36,8 +37,9 @@ export function createWindowsDevicesRepo(db: Executor) {
       return row;
     },
 
-    async list(organizationId: string, sort: SortSpec<WindowsDeviceSortField>, page: PageRequest) {
-      return listPage(db, windowsDevices, { where: eq(windowsDevices.organizationId, organizationId), sortColumns: SORT_COLUMNS, sort, ...page });
+    async list(organizationId: string, filter: DeviceFilter, sort: SortSpec<WindowsDeviceSortField>, page: PageRequest) {
+      const where = deviceListWhere(db, windowsDevices, 'windows', organizationId, filter);
+      return listPage(db, windowsDevices, { where, sortColumns: SORT_COLUMNS, sort, ...page });
     },
 
     /**

@@ -5335,6 +5335,13 @@ export interface paths {
                     page?: number;
                     limit?: number;
                     sort?: string;
+                    state?: "AUTHENTICATED" | "ENROLLED" | "UNENROLLED";
+                    /** @description The MDM user whose enrollment token the device enrolled with */
+                    "mdm-user"?: string;
+                    /** @description Only devices last seen at or after this time */
+                    "last-seen-after"?: string;
+                    /** @description Only devices last seen before this time (or never) */
+                    "last-seen-before"?: string;
                 };
                 header?: never;
                 path: {
@@ -6728,6 +6735,207 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{organizationId}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization’s figures at a glance
+         * @description Tokens by state, tokens expiring within 24 hours, enrollments per day over 30 days, failed emails and failed commands; each counted in SQL, for every list of the organization at once.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Entity Id or Slug */
+                    organizationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            data: {
+                                /**
+                                 * Format: date-time
+                                 * @description The time the figures were read at
+                                 */
+                                at: string;
+                                /** @description Tokens by state (as the token list shows it: a PENDING token past its expiry is EXPIRED) */
+                                tokens: {
+                                    windows: {
+                                        PENDING: number;
+                                        DONE: number;
+                                        DELETED: number;
+                                        EXPIRED: number;
+                                    };
+                                    apple: {
+                                        PENDING: number;
+                                        DONE: number;
+                                        DELETED: number;
+                                        EXPIRED: number;
+                                    };
+                                };
+                                /** @description Open tokens (PENDING) that expire within the next 24 hours */
+                                expiringSoon: {
+                                    windows: number;
+                                    apple: number;
+                                };
+                                /** @description Devices enrolled per UTC day, the last 30 days (today included), oldest first; every day is listed */
+                                enrollmentsPerDay: {
+                                    /** Format: date */
+                                    day: string;
+                                    windows: number;
+                                    apple: number;
+                                }[];
+                                /** @description Enrollment emails whose delivery failed for good */
+                                emailsFailed: {
+                                    windows: number;
+                                    apple: number;
+                                };
+                                /** @description Device commands the device answered with an error */
+                                commandsFailed: {
+                                    windows: number;
+                                    apple: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Validation error (3000: every failing field in data.errors; also a URL that is not valid percent-encoded UTF-8, or malformed HTTP), or a rule of the operation (5017, 5050, 5145, 5146) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No key (4002), an unknown or revoked one (4004), or an expired one (4005) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The key lacks the permission (4003) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description No such entity in the organization (3001), or an organization other than the key's own */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Method not allowed (1003): the path has no operation for the method used */
+                405: {
+                    headers: {
+                        /** @description The methods the path answers */
+                        allow?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request timeout (1004): the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Conflict (5001), or the MDM user exists (5048) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Payload too large (3003): the body, or a bulk, over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Too many requests (4029): the key's, or the address's budget of requests without a valid key, is spent */
+                429: {
+                    headers: {
+                        /** @description Seconds until the budget is back */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Request header fields too large (1005) */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Internal error (1000); the body carries no internals */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description The database is unavailable (3002) or a statement ran past its bound (3004); also while the server shuts down */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -12158,6 +12366,13 @@ export interface paths {
                     page?: number;
                     limit?: number;
                     sort?: string;
+                    state?: "enrolled" | "unenrolled";
+                    /** @description The MDM user whose enrollment token the device enrolled with */
+                    "mdm-user"?: string;
+                    /** @description Only devices last seen at or after this time */
+                    "last-seen-after"?: string;
+                    /** @description Only devices last seen before this time (or never) */
+                    "last-seen-before"?: string;
                 };
                 header?: never;
                 path: {

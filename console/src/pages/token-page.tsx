@@ -147,7 +147,9 @@ export function TokenPage({ platform, id }: { platform: Platform; id: string }) 
               <>
                 <dt>{t('token.device')}</dt>
                 <dd>
-                  <code>{tok.deviceId}</code>
+                  <Link href={`/devices/${platform}/${tok.deviceId}`}>
+                    <code>{tok.deviceId}</code>
+                  </Link>
                 </dd>
               </>
             )}
