@@ -79,15 +79,15 @@ export async function deviceServerSetup(): Promise<{ env: Record<string, string>
 // ---- Windows ----
 
 const CAPTURED_FIRST = fleetCapturedRequest('/ManagementServer/MDM.svc').body;
-const COMMAND = /<(Replace|Add|Delete|Exec|Get)><CmdID>(\d+)<\/CmdID>/g;
+export const COMMAND = /<(Replace|Add|Delete|Exec|Get)><CmdID>(\d+)<\/CmdID>/g;
 
 /** The captured PC's first message of a session, as this PC (its DeviceID) in session `sessionId`. */
-function firstMessage(identifier: string, sessionId: string): string {
+export function firstMessage(identifier: string, sessionId: string): string {
   return CAPTURED_FIRST.replaceAll(FLEET_DEVICE_ID, identifier).replace('<SessionID>1</SessionID>', `<SessionID>${sessionId}</SessionID>`);
 }
 
 /** The PC's next message (MS-MDM section 4, package 3): a Status for the header and 200 for each command. */
-function statusMessage(identifier: string, sessionId: string, msgId: number, msgRef: string, commands: { verb: string; cmdId: string }[]): string {
+export function statusMessage(identifier: string, sessionId: string, msgId: number, msgRef: string, commands: { verb: string; cmdId: string }[]): string {
   let cmdId = 0;
   const status = (cmdRef: string, cmd: string) => `<Status><CmdID>${++cmdId}</CmdID><MsgRef>${msgRef}</MsgRef><CmdRef>${cmdRef}</CmdRef><Cmd>${cmd}</Cmd><Data>200</Data></Status>`;
   return (
@@ -123,7 +123,7 @@ async function windowsSessions(server: BenchServer, fleet: Fleet<WindowsFleetDev
 const COMMAND_UUID = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/;
 const QUERY_RESPONSES = { DeviceName: 'Fleet iPhone', Model: 'MLPF3', OSVersion: '17.5', SerialNumber: 'F2LXK0Q1N7' };
 
-interface SignedReport {
+export interface SignedReport {
   body: Buffer;
   signature: string;
   /** The CommandUUID the server must answer this report with; null: the empty answer. */
@@ -131,7 +131,7 @@ interface SignedReport {
 }
 
 /** Each device's reports in order (Idle, then an Acknowledged per command), signed with its identity. */
-async function signReports(devices: AppleFleetDevice[], key: webcrypto.CryptoKey): Promise<SignedReport[][]> {
+export async function signReports(devices: AppleFleetDevice[], key: webcrypto.CryptoKey): Promise<SignedReport[][]> {
   const signer = await TestAppleDevice.create();
   const out: SignedReport[][] = [];
   for (const d of devices) {
