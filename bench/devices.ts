@@ -40,7 +40,7 @@ export interface DeviceCounts {
  * a few seconds per scenario: an Apple device makes 4 signed reports, a Windows PC 2 messages.
  */
 export function deviceCounts(kind: 'postgres' | 'pglite', quick: boolean): DeviceCounts {
-  if (quick) return { windows: 150, apple: 50 };
+  if (quick) return { windows: 60, apple: 20 };
   return kind === 'postgres' ? { windows: 10_000, apple: 10_000 } : { windows: 1_000, apple: 1_000 };
 }
 
