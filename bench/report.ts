@@ -1,3 +1,4 @@
+import type { DevicesResult } from './devices.ts';
 import type { HealthzResult } from './healthz-probe.ts';
 import type { LoadResult } from './load.ts';
 
@@ -18,15 +19,19 @@ export interface DatabaseResult {
   ceiling: ScenarioResult;
   floor?: ScenarioResult;
   scenarios: ScenarioResult[];
-  bulk10k: { ms: number; created: number };
+  bulk10k?: { ms: number; created: number };
   /** During a second bulk: six slow-search loops, /healthz (its own thread) and another organization (issue 10). */
   noHostage?: { bulkMs?: number; searches: number; healthz: HealthzResult; otherOrgMaxMs: number; otherOrgSamples: number };
+  /** Issue 24 item 6 and issue 25 item 7: the enrolled fleets. */
+  devices?: DevicesResult;
   memory: { listPeakMb: number; processPeakMb: number };
 }
 
 export interface Results {
   date: string;
   mode: 'quick' | 'full';
+  /** `--devices`: only the device scenarios (and the ceiling) ran. */
+  only?: 'devices';
   machine: { cpus: number; cpu: string; memoryGb: number; node: string; os: string };
   load: { connections: number; warmupSeconds: number; seconds: number; generator: string };
   databases: DatabaseResult[];
@@ -104,9 +109,9 @@ export function renderReport(r: Results): string {
       const target = db.kind === 'pglite' ? ` (${worst.healthz!.p99 <= PGLITE.healthzP99 ? 'met' : 'MISSED'}: ≤ ${PGLITE.healthzP99} ms)` : '';
       lines.push('', `Worst \`/healthz\` p99 over the product's scenarios: ${worst.healthz!.p99} ms, during "${worst.name}"${target}; during the ceiling (no database) ${db.ceiling.healthz?.p99 ?? '-'} ms.`);
     }
-    const bulkTarget = db.kind === 'postgres' ? ` (${db.bulk10k.ms <= BULK_TARGET_MS ? 'met' : 'MISSED'}: ≤ ${BULK_TARGET_MS.toLocaleString('en')} ms)` : '';
+    const bulkTarget = db.kind === 'postgres' && db.bulk10k ? ` (${db.bulk10k.ms <= BULK_TARGET_MS ? 'met' : 'MISSED'}: ≤ ${BULK_TARGET_MS.toLocaleString('en')} ms)` : '';
     const memTarget = db.kind === 'postgres' ? ` (${db.memory.listPeakMb <= MEMORY_TARGET_MB ? 'met' : 'MISSED'}: ≤ ${MEMORY_TARGET_MB} MB)` : '';
-    lines.push('', `Bulk create of 10,000 emails (users, tokens, audit events and outbox rows, one transaction), alone: ${db.bulk10k.ms.toLocaleString('en')} ms${bulkTarget}.`);
+    if (db.bulk10k) lines.push('', `Bulk create of 10,000 emails (users, tokens, audit events and outbox rows, one transaction), alone: ${db.bulk10k.ms.toLocaleString('en')} ms${bulkTarget}.`);
     if (db.noHostage) {
       const h = db.noHostage;
       const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -114,7 +119,34 @@ export function renderReport(r: Results): string {
         `${h.bulkMs === undefined ? 'During that bulk' : `During a second bulk of 10,000 (${h.bulkMs.toLocaleString('en')} ms under this load)`}, ${h.searches} slow user searches (six loops, one key, no per-key bound): \`/healthz\` p50 ${h.healthz.p50} ms, max ${h.healthz.max} ms (${met(h.healthz.max <= NO_HOSTAGE.healthzMs)}: ≤ ${NO_HOSTAGE.healthzMs} ms); another organization's GET max ${h.otherOrgMaxMs.toLocaleString('en')} ms over ${h.otherOrgSamples} (${met(h.otherOrgMaxMs <= NO_HOSTAGE.otherOrgMs)}: ≤ ${NO_HOSTAGE.otherOrgMs.toLocaleString('en')} ms).`,
       );
     }
-    lines.push(`Server memory: peak ${db.memory.listPeakMb} MB resident during the list scenarios${memTarget}; ${db.memory.processPeakMb} MB peak over the whole run.`, '');
+    if (db.scenarios.length > 0) lines.push(`Server memory: peak ${db.memory.listPeakMb} MB resident during the list scenarios${memTarget}; ${db.memory.processPeakMb} MB peak over the whole run.`, '');
+    if (db.devices) lines.push(...deviceLines(db.devices, db.ceiling));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The device scenarios. The issues set no number for them: ratios and p99 are reported, no
+ * verdict. A message (an OMA-DM message, an Apple report) is one request, so its rate is what
+ * the ratio to the ceiling (requests per second) compares.
+ */
+function deviceLines(d: DevicesResult, ceiling: ScenarioResult): string[] {
+  const w = d.windowsSessions;
+  const a = d.appleLoop;
+  const faults = (r: { failures: number; firstFailure?: string }) => (r.failures ? ` (${r.failures} FAILED: ${r.firstFailure})` : '');
+  return [
+    '### Devices',
+    '',
+    `Seeded set-based (tokens, device rows, certificates issued by the organization's CA, the queued commands); everything below goes through the device routes with real messages. Ceiling: ${ceiling.rps} req/s.`,
+    '',
+    '| scenario | devices | messages | seconds | devices/s | messages/s | ratio to ceiling | p50 ms | p99 ms | max ms | server RSS peak MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| Windows: one OMA-DM session, ${w.commandsPerSession} commands answered 200${faults(w)} | ${w.devices} | ${w.messages} | ${w.seconds} | ${w.devicesPerSecond} | ${w.messagesPerSecond} | ${w.ratio.toFixed(2)} | ${w.p50} | ${w.p99} | ${w.max} | ${w.memoryPeakMb} |`,
+    `| Apple: Idle -> command -> Acknowledged until empty, 3 commands${faults(a)} | ${a.devices} | ${a.messages} | ${a.seconds} | ${a.devicesPerSecond} | ${a.messagesPerSecond} | ${a.ratio.toFixed(2)} | ${a.p50} | ${a.p99} | ${a.max} | ${a.memoryPeakMb} |`,
+    '',
+    `Windows policy change (one setting) queued for ${d.windowsFanOut.devices.toLocaleString('en')} PCs: PUT ${d.windowsFanOut.status} in ${d.windowsFanOut.ms.toLocaleString('en')} ms${d.windowsFanOut.queuedOnSample ? '' : ' (NOT found queued on the sampled PC)'}.`,
+    `Apple policy change (a profile added) queued with a push for ${d.appleFanOut.devices.toLocaleString('en')} devices: PUT ${d.appleFanOut.status} in ${d.appleFanOut.ms.toLocaleString('en')} ms; ${d.applePushes.pushes.toLocaleString('en')} pushes reached the loopback APNs in ${d.applePushes.seconds} s (${d.applePushes.pushesPerSecond}/s over ${d.applePushes.sessions} HTTP/2 session(s)${d.applePushes.topicOk ? '' : '; WRONG topic or push type'}).`,
+    `Apple reports were signed before the clock started (${a.signingSeconds} s): a device signs on its own CPU. Seeding took ${w.seedSeconds} s (Windows) and ${a.seedSeconds} s (Apple).`,
+    '',
+  ];
 }

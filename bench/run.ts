@@ -13,15 +13,22 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
 import { startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
+import { loadConfig } from '../src/config.ts';
+import { createContainer } from '../src/container.ts';
+import { systemClock } from '../src/lib/clock.ts';
 import { FULL, QUICK, loadDataset, type Dataset } from './dataset.ts';
+import { seedAppleFleet, seedWindowsFleet } from './device-fleet.ts';
+import { deviceCounts, deviceServerSetup, runDeviceScenarios, WIFI } from './devices.ts';
 import { startHealthzProbe } from './healthz-probe.ts';
 import { runLoad } from './load.ts';
 import { renderReport, type DatabaseResult, type Results, type ScenarioResult } from './report.ts';
 import { serverCommand, startBenchServer, type BenchServer } from './server-process.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, devices: { type: 'boolean', default: false } } });
 const quick = values.quick ?? false;
-const spec = quick ? QUICK : FULL;
+/** `--devices`: only the device scenarios (with the ceiling), over a small token dataset. */
+const devicesOnly = values.devices ?? false;
+const spec = devicesOnly ? { ...QUICK, largeOrgTokens: 10_000, otherTokens: 10_000 } : quick ? QUICK : FULL;
 const timing = quick ? { warmup: 1, seconds: 3 } : { warmup: 3, seconds: 10 };
 const CONNECTIONS = 32;
 const log = (line: string) => console.log(line);
@@ -100,6 +107,15 @@ async function measure(target: Target): Promise<DatabaseResult> {
   const loading = await target.open();
   await runMigrations(loading);
   const dataset = await loadDataset(loading, target.env, spec, log);
+  // The device fleets, in organizations of their own (the server holds PGlite's directory once it runs).
+  const counts = deviceCounts(target.kind, quick);
+  const setup = await deviceServerSetup();
+  const seeding = createContainer({ config: loadConfig({ ...target.env, LOG_LEVEL: 'silent' }), database: loading, clock: systemClock });
+  const windowsFleet = await seedWindowsFleet(seeding, dataset.others[1]!, counts.windows);
+  log(`  seeded ${counts.windows.toLocaleString('en')} enrolled Windows PCs with 5 queued commands each in ${windowsFleet.seconds.toFixed(1)} s`);
+  const appleFleet = await seedAppleFleet(seeding, dataset.others[2]!, counts.apple, { topic: setup.push.topic, profile: WIFI });
+  log(`  seeded ${counts.apple.toLocaleString('en')} enrolled Apple devices with 2 queued commands each in ${appleFleet.seconds.toFixed(1)} s`);
+  await loading.db.execute(sql.raw('vacuum analyze'));
   await loading.close();
   log(`  loaded ${dataset.rows.toLocaleString('en')} rows in ${dataset.seconds.toFixed(1)} s (${dataset.rowsPerSecond.toLocaleString('en')} rows/s)`);
   const ids = await sampleIds(target, dataset);
@@ -113,6 +129,8 @@ async function measure(target: Target): Promise<DatabaseResult> {
     RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_REQUESTS_PER_KEY: '0',
     EXPIRY_SWEEP_SECONDS: '86400',
+    // The device certificate as a TLS-terminating proxy on loopback forwards it; APNs on loopback.
+    ...setup.env,
   });
   const headers = { authorization: `Bearer ${dataset.large.key}`, 'content-type': 'application/json' };
   const base = `/v1/organizations/${dataset.large.id}/mdm/windows/enterprise/enrollment-tokens`;
@@ -150,6 +168,12 @@ async function measure(target: Target): Promise<DatabaseResult> {
     // req/s when it ran first and 288 when run again after the other lists (2026-11-30).
     await runLoad({ url: server.url, paths: [base, `${base}?sort=displayName:asc`, ...ids.tokens.slice(0, 50).map((t) => `${base}/${t}`)], headers, connections: CONNECTIONS, seconds: timing.warmup * 3 });
     const ceiling = await scenario('ceiling (pre-built page)', ['/bench/ceiling']);
+    const devices = () => runDeviceScenarios({ server, windows: windowsFleet, apple: appleFleet, setup, ceilingRps: ceiling.rps, concurrency: CONNECTIONS, log });
+    const loadFigures = { rows: dataset.rows, tokens: spec.largeOrgTokens + spec.otherTokens, seconds: Number(dataset.seconds.toFixed(1)), rowsPerSecond: dataset.rowsPerSecond };
+    if (devicesOnly) {
+      clearInterval(sampler);
+      return { database: target.description, kind: target.kind, load: loadFigures, ceiling, scenarios: [], devices: await devices(), memory: { listPeakMb: 0, processPeakMb: Math.round(server.peakMb()) } };
+    }
     const floor = await scenario('floor (one SQL statement)', [floorPath]);
     const lists: ScenarioResult[] = [
       await scenario('list page 1', [base]),
@@ -210,19 +234,24 @@ async function measure(target: Target): Promise<DatabaseResult> {
     log(`  a second bulk under issue 10's load: ${loadedMs} ms (${loadedCreated} created, HTTP ${loaded.status})`);
     log(`  meanwhile: ${searches} slow searches; /healthz p50 ${hostageHealthz.p50} ms max ${hostageHealthz.max} ms; another organization max ${noHostage.otherOrgMaxMs} ms`);
 
+    // Issue 24 item 6, issue 25 item 7: the enrolled fleets, last (their writes touch nothing the lists read).
+    const deviceResults = await devices();
+
     return {
       database: target.description,
       kind: target.kind,
-      load: { rows: dataset.rows, tokens: spec.largeOrgTokens + spec.otherTokens, seconds: Number(dataset.seconds.toFixed(1)), rowsPerSecond: dataset.rowsPerSecond },
+      load: loadFigures,
       ceiling,
       floor: { ...floor, ratio: ratio(floor, ceiling) },
       scenarios: scenarios.map((s) => ({ ...s, ratio: ratio(s, ceiling) })),
       bulk10k: { ms: bulkMs, created: bulkBody.data?.success ?? 0 },
       noHostage,
+      devices: deviceResults,
       memory: { listPeakMb: Math.round(listPeak), processPeakMb: Math.round(server.peakMb()) },
     };
   } finally {
     await server.stop();
+    await setup.close();
     rmSync(ceilingFile, { force: true });
   }
 }
@@ -231,6 +260,7 @@ const started = performance.now();
 const results: Results = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
+  ...(devicesOnly ? { only: 'devices' as const } : {}),
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` },
   load: { connections: CONNECTIONS, warmupSeconds: timing.warmup, seconds: timing.seconds, generator: 'autocannon, in a separate process from the server' },
   databases: [],
@@ -246,8 +276,10 @@ for (const make of [postgresTarget, pgliteTarget]) {
 }
 results.durationSeconds = Math.round((performance.now() - started) / 1000);
 const outDir = new URL('./', import.meta.url);
-writeFileSync(new URL('results.json', outDir), `${JSON.stringify(results, null, 2)}\n`);
+// A devices-only run keeps the full run's files: its own are results.devices.json and RESULTS.devices.md.
+const suffix = devicesOnly ? '.devices' : '';
+writeFileSync(new URL(`results${suffix}.json`, outDir), `${JSON.stringify(results, null, 2)}\n`);
 const report = renderReport(results);
-writeFileSync(new URL('RESULTS.md', outDir), report);
+writeFileSync(new URL(`RESULTS${suffix}.md`, outDir), report);
 console.log(`\n${report}`);
-console.log(`bench: done in ${results.durationSeconds} s; wrote bench/results.json and bench/RESULTS.md`);
+console.log(`bench: done in ${results.durationSeconds} s; wrote bench/results${suffix}.json and bench/RESULTS${suffix}.md`);
