@@ -89,7 +89,8 @@ if (skipReason) {
   }
 
   async function signIn(page: Page, key: string): Promise<void> {
-    await page.goto(`${base}/console/`);
+    // The home page is the dashboard (console-devices.browser.test.ts): this suite starts at the tokens.
+    await page.goto(`${base}/console/tokens/windows`);
     await page.getByLabel('API key').fill(key);
     await page.getByLabel('API key').press('Enter');
     await page.getByRole('heading', { name: 'Windows enrollment tokens' }).waitFor();
