@@ -141,7 +141,7 @@ describe('api keys: revoking is as strong as creating', () => {
     assertError(await revoke(org, remover, await idOf(org, viewer)), 403, 4003);
     const peer = await createKey(ctx, org.org, { permissions: ['base.organization.apiKey.remove'] });
     assert.equal((await revoke(org, remover, await idOf(org, peer))).status, 200, 'a key with no more than its own permissions');
-    const manager = await createKey(ctx, org.org, { permissions: ['base.organization.apiKey.*', 'mdm.*', 'base.organization.segment.*', 'base.organization.webhook.*'] });
+    const manager = await createKey(ctx, org.org, { permissions: ['base.organization.apiKey.*', 'mdm.*', 'base.organization.segment.*', 'base.organization.webhook.*', 'base.organization.dashboard.*'] });
     assert.equal((await revoke(org, manager, await idOf(org, viewer))).status, 200, 'a key that covers all of the target');
   });
 
