@@ -16,6 +16,11 @@ export interface TestSmtpServer {
   port: number;
   url: string;
   received: ParsedMail[];
+  /**
+   * For each of `received`, at the same index: when its session's MAIL FROM came and when the
+   * server accepted the message (Date.now() in the test process).
+   */
+  timings: Array<{ startedAt: number; acceptedAt: number }>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -31,24 +36,33 @@ export interface TestSmtpOptions {
 export async function createTestSmtpServer(port?: number, options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const chosen = port ?? (await freePort());
   const received: ParsedMail[] = [];
+  const timings: TestSmtpServer['timings'] = [];
+  const startedAt = new Map<string, number>();
   let server: SMTPServer | undefined;
   return {
     port: chosen,
     url: `smtp://127.0.0.1:${chosen}`,
     received,
+    timings,
     async start() {
       server = new SMTPServer({
         authOptional: true,
         disabledCommands: ['STARTTLS'],
         logger: false,
+        onMailFrom(_address, session, callback) {
+          startedAt.set(session.id, Date.now());
+          callback();
+        },
         onRcptTo(_address, _session, callback) {
           if (options.delayMs) setTimeout(() => callback(), options.delayMs);
           else callback();
         },
-        onData(stream, _session, callback) {
+        onData(stream, session, callback) {
           simpleParser(stream)
             .then((mail) => {
               received.push(mail);
+              timings.push({ startedAt: startedAt.get(session.id) ?? 0, acceptedAt: Date.now() });
+              startedAt.delete(session.id);
               callback();
             })
             .catch(callback);

@@ -5,6 +5,10 @@ export interface ReceivedWebhook {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the whole request had arrived (Date.now() in the test process). */
+  receivedAt: number;
+  /** When the receiver wrote its answer; absent until then. */
+  answeredAt?: number;
 }
 
 /**
@@ -41,7 +45,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request: ReceivedWebhook = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() };
       const n = receiver.received.length;
       receiver.received.push(request);
       const answer = behaviour(n, request);
@@ -64,6 +68,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         // A sender that went away while the receiver worked (its end of the connection closed or
         // reset) never learns of the answer: nothing was accepted.
         if (req.socket.destroyed || req.socket.readableEnded) return;
+        request.answeredAt = Date.now();
         if (answer.status >= 200 && answer.status < 300) receiver.accepted.push(request);
         res.writeHead(answer.status, { 'content-type': 'text/plain' });
         res.end(answer.body ?? '');
